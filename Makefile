@@ -1,0 +1,208 @@
+# Pathway Hub developer tasks. Run `make help` for the list.
+#
+# Everything the build needs is installed by `make deps`: ClickHouse from the
+# distribution's packages, and pinned Go tools into ./.bin. Tool versions live
+# here and nowhere else.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+# ---- pinned tool versions (the only place they are written down) -----------
+BUF_VERSION                   := v1.75.0
+PROTOC_GEN_GO_VERSION         := v1.36.12
+PROTOC_GEN_CONNECT_GO_VERSION := v1.21.1
+GOLANGCI_LINT_VERSION         := v2.15.0
+# buf/validate/validate.proto, copied out of this Go module's source.
+PROTOVALIDATE_MODULE          := github.com/bufbuild/protovalidate
+PROTOVALIDATE_VERSION         := v1.2.2
+
+BUF_PKG                   := github.com/bufbuild/buf/cmd/buf
+PROTOC_GEN_GO_PKG         := google.golang.org/protobuf/cmd/protoc-gen-go
+PROTOC_GEN_CONNECT_GO_PKG := connectrpc.com/connect/cmd/protoc-gen-connect-go
+GOLANGCI_LINT_PKG         := github.com/golangci/golangci-lint/v2/cmd/golangci-lint
+
+# ---- paths -----------------------------------------------------------------
+BIN       := $(CURDIR)/.bin
+CACHE     := $(CURDIR)/.cache
+GEN_DIR   := schemas/gen
+PROTO_DIR := schemas/pathway
+PROTOVALIDATE_DIR   := $(CACHE)/protovalidate
+PROTOVALIDATE_STAMP := $(CACHE)/.protovalidate-$(PROTOVALIDATE_VERSION)
+
+# Our tools first; /usr/sbin last because clickhouse-server lives there and it
+# is not on a non-root user's PATH.
+export PATH := $(BIN):$(PATH):/usr/local/go/bin:/usr/sbin:/usr/bin
+
+BUF           := $(BIN)/buf
+GOLANGCI_LINT := $(BIN)/golangci-lint
+
+FUZZTIME ?= 20s
+# Git revision that `buf breaking` compares the schemas against.
+BREAKING_AGAINST ?= main
+GO       ?= go
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+# Stamp per tool and version: changing a version above reinstalls that tool.
+TOOL_STAMPS := \
+	$(BIN)/.buf-$(BUF_VERSION) \
+	$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION) \
+	$(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION) \
+	$(BIN)/.golangci-lint-$(GOLANGCI_LINT_VERSION)
+
+.PHONY: help
+help: ## Show this list of targets.
+	@echo 'Usage: make TARGET'
+	@echo
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) \
+		| awk -v c="$$([ -t 1 ] && printf '\033[36m')" -v r="$$([ -t 1 ] && printf '\033[0m')" \
+			'BEGIN {FS = ":.*## "}; {printf "  %s%-16s%s %s\n", c, $$1, r, $$2}'
+	@echo
+	@echo 'Variables: FUZZTIME=$(FUZZTIME) (per fuzz target)'
+
+# ---- dependencies ----------------------------------------------------------
+
+.PHONY: deps
+deps: clickhouse tools ## Install what is missing: ClickHouse (apt) and pinned Go tools in ./.bin.
+
+.PHONY: clickhouse
+clickhouse:
+	@if command -v clickhouse-server >/dev/null 2>&1 && command -v clickhouse-client >/dev/null 2>&1; then \
+		echo "clickhouse: $$(command -v clickhouse-server)"; \
+	else \
+		echo 'clickhouse: installing clickhouse-server and clickhouse-client'; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+			clickhouse-server clickhouse-client; \
+	fi
+
+.PHONY: tools
+tools: $(TOOL_STAMPS)
+
+# $(call go-install,name,package,version)
+define go-install
+	@echo "install: $(1) $(3)"
+	@rm -f $(BIN)/.$(1)-*
+	GOBIN=$(BIN) $(GO) install $(2)@$(3)
+	@touch $@
+endef
+
+$(BIN)/.buf-$(BUF_VERSION):
+	$(call go-install,buf,$(BUF_PKG),$(BUF_VERSION))
+
+$(BIN)/.protoc-gen-go-$(PROTOC_GEN_GO_VERSION):
+	$(call go-install,protoc-gen-go,$(PROTOC_GEN_GO_PKG),$(PROTOC_GEN_GO_VERSION))
+
+$(BIN)/.protoc-gen-connect-go-$(PROTOC_GEN_CONNECT_GO_VERSION):
+	$(call go-install,protoc-gen-connect-go,$(PROTOC_GEN_CONNECT_GO_PKG),$(PROTOC_GEN_CONNECT_GO_VERSION))
+
+$(BIN)/.golangci-lint-$(GOLANGCI_LINT_VERSION):
+	$(call go-install,golangci-lint,$(GOLANGCI_LINT_PKG),$(GOLANGCI_LINT_VERSION))
+
+# ---- code generation -------------------------------------------------------
+
+# The protovalidate module (buf/validate/validate.proto) is a second module of
+# the buf workspace (buf.yaml). It is copied, read-only in the module cache,
+# from the pinned Go module version into a gitignored directory.
+$(PROTOVALIDATE_STAMP):
+	@rm -rf $(PROTOVALIDATE_DIR) $(CACHE)/.protovalidate-*
+	@mkdir -p $(CACHE)
+	@dir="$$(cd / && GOFLAGS= $(GO) mod download -json $(PROTOVALIDATE_MODULE)@$(PROTOVALIDATE_VERSION) \
+		| sed -n 's/^[[:space:]]*"Dir": "\(.*\)",*$$/\1/p')"; \
+	test -f "$$dir/proto/protovalidate/buf/validate/validate.proto" \
+		|| { echo "protovalidate: no validate.proto under '$$dir'" >&2; exit 1; }; \
+	cp -R "$$dir/proto/protovalidate" $(PROTOVALIDATE_DIR); \
+	chmod -R u+w $(PROTOVALIDATE_DIR)
+	@echo "protovalidate: $(PROTOVALIDATE_VERSION) -> .cache/protovalidate"
+	@touch $@
+
+.PHONY: protovalidate
+protovalidate: $(PROTOVALIDATE_STAMP)
+
+.PHONY: generate
+generate: tools protovalidate ## Generate Go and Connect code from schemas/ into schemas/gen.
+	$(BUF) generate
+
+.PHONY: check-generate
+check-generate: tools protovalidate ## Regenerate and fail if schemas/gen is not up to date.
+	@snap="$$(mktemp -d)"; trap 'rm -rf "$$snap"' EXIT; \
+	if [ -d $(GEN_DIR) ]; then cp -R $(GEN_DIR) "$$snap/gen"; else mkdir "$$snap/gen"; fi; \
+	$(BUF) generate; \
+	mkdir -p $(GEN_DIR); \
+	if ! diff -ruN "$$snap/gen" $(GEN_DIR); then \
+		echo 'check-generate: schemas/gen was out of date; run `make generate` and commit the result' >&2; \
+		exit 1; \
+	fi; \
+	if [ -n "$${CI:-}" ] && [ -n "$$(git status --porcelain -- $(GEN_DIR))" ]; then \
+		git status --porcelain -- $(GEN_DIR); git --no-pager diff -- $(GEN_DIR); \
+		echo 'check-generate: schemas/gen differs from the commit; run `make generate` and commit the result' >&2; \
+		exit 1; \
+	fi; \
+	echo 'check-generate: schemas/gen is up to date'
+
+# ---- lint, test, build -----------------------------------------------------
+
+# True only while the module has no Go package at all (a broken build still runs the linters).
+NO_GO_PACKAGES := $(GO) list ./... 2>&1 | grep -q 'matched no packages'
+
+GO_FILES_CMD := find . -name '*.go' -not -path './.bin/*' -not -path './.cache/*' -not -path './var/*' -not -path './.git/*'
+
+.PHONY: lint
+lint: tools protovalidate ## gofmt, go vet, buf lint/format/breaking, golangci-lint.
+	@echo 'lint: gofmt'
+	@unformatted="$$($(GO_FILES_CMD) -print0 | xargs -0 -r gofmt -l)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt: these files need formatting:"; echo "$$unformatted"; exit 1; fi
+	@echo 'lint: go vet'
+	@if $(NO_GO_PACKAGES); then echo 'go vet: no Go packages yet'; else $(GO) vet ./...; fi
+	@echo 'lint: buf lint'
+	$(BUF) lint
+	@echo 'lint: buf format'
+	$(BUF) format --diff --exit-code --path $(PROTO_DIR)
+	@echo 'lint: buf breaking'
+	@# buf cannot read `.git#branch=main` directly: the protovalidate module is
+	@# gitignored, so main's tree lacks it. Check out main's tree into a temporary
+	@# directory, add the same protovalidate copy, and compare against that.
+	@if git rev-parse -q --verify '$(BREAKING_AGAINST):$(PROTO_DIR)' >/dev/null 2>&1; then \
+		against="$$(mktemp -d)"; trap 'rm -rf "$$against"' EXIT; \
+		git archive $(BREAKING_AGAINST) | tar -x -C "$$against"; \
+		mkdir -p "$$against/.cache"; cp -R $(PROTOVALIDATE_DIR) "$$against/.cache/"; \
+		echo "buf breaking --against $(BREAKING_AGAINST) ($$(git rev-parse --short $(BREAKING_AGAINST)))"; \
+		$(BUF) breaking --against "$$against"; \
+	else \
+		echo 'buf breaking: $(BREAKING_AGAINST) has no $(PROTO_DIR) yet; nothing to compare against'; \
+	fi
+	@echo 'lint: golangci-lint'
+	@if $(NO_GO_PACKAGES); then echo 'golangci-lint: no Go packages yet'; else $(GOLANGCI_LINT) run ./...; fi
+
+.PHONY: test
+test: deps ## Install deps, then lint, check-generate and go test against real ClickHouse.
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory check-generate
+	$(GO) test -count=1 ./...
+
+.PHONY: build
+build: ## Build every package and the commands in ./cmd.
+	$(GO) build ./...
+
+.PHONY: demo
+demo: deps build ## Run the end-to-end demo (pathwayhub demo).
+	$(GO) run ./cmd/pathwayhub demo
+
+.PHONY: fuzz
+fuzz: ## Run each Fuzz target for FUZZTIME (default 20s).
+	@found=0; \
+	for pkg in $$($(GO) list ./...); do \
+		for fz in $$($(GO) test -list '^Fuzz' "$$pkg" | grep '^Fuzz' || true); do \
+			found=1; \
+			echo "fuzz: $$pkg $$fz ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$fz\$$" -fuzztime $(FUZZTIME) "$$pkg"; \
+		done; \
+	done; \
+	if [ "$$found" = 0 ]; then echo 'fuzz: no Fuzz targets found'; fi
+
+.PHONY: clean
+clean: ## Remove ./var and ./.cache.
+	rm -rf $(CURDIR)/var $(CACHE)
