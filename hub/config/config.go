@@ -1,0 +1,240 @@
+// Package config holds the hub's typed configuration and loads it from, in
+// increasing precedence: built-in defaults, an optional YAML file, environment
+// variables (PATHWAYHUB_*), and command-line flags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the hub's configuration. Field comments are the documentation of
+// each setting; the flag and environment names are in the settings table.
+type Config struct {
+	// Listen is the address the API and /metrics listen on.
+	Listen string `yaml:"listen"`
+	// TLSCert and TLSKey, when both set, serve HTTPS (HTTP/2 and HTTP/1.1);
+	// otherwise the hub serves cleartext HTTP/2 (h2c) and HTTP/1.1, for local
+	// use behind a TLS-terminating proxy.
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// Credentials is the path of the credentials file (see hub/auth).
+	Credentials string `yaml:"credentials"`
+	// ClickHouse is the storage connection.
+	ClickHouse ClickHouse `yaml:"clickhouse"`
+	// DataDir holds the managed ClickHouse's data when ClickHouse.Addr is
+	// empty.
+	DataDir string `yaml:"data_dir"`
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string `yaml:"log_level"`
+	LogFormat string `yaml:"log_format"`
+	// ShutdownTimeout bounds the graceful shutdown.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ClockSkew is how far in the future a submitted timestamp may lie.
+	ClockSkew time.Duration `yaml:"clock_skew"`
+}
+
+// ClickHouse is the storage connection. With an empty Addr the hub starts and
+// manages a local ClickHouse server.
+type ClickHouse struct {
+	// Addr is the native-protocol address, host:port.
+	Addr     string `yaml:"addr"`
+	Database string `yaml:"database"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+}
+
+// Default returns the built-in defaults.
+func Default() Config {
+	return Config{
+		Listen:          "127.0.0.1:8080",
+		ClickHouse:      ClickHouse{Database: "pathway", Username: "default"},
+		DataDir:         "var",
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 15 * time.Second,
+		ClockSkew:       5 * time.Minute,
+	}
+}
+
+// setting binds one field to its flag and environment variable.
+type setting struct {
+	flag, env, usage string
+	field            func(*Config) any // *string or *time.Duration
+}
+
+var settings = []setting{
+	{"listen", "PATHWAYHUB_LISTEN", "address for the API and /metrics", func(c *Config) any { return &c.Listen }},
+	{"tls-cert", "PATHWAYHUB_TLS_CERT", "TLS certificate file (with --tls-key: serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
+	{"tls-key", "PATHWAYHUB_TLS_KEY", "TLS private key file", func(c *Config) any { return &c.TLSKey }},
+	{"credentials", "PATHWAYHUB_CREDENTIALS", "credentials file mapping token hashes to forces and trusts", func(c *Config) any { return &c.Credentials }},
+	{"clickhouse", "PATHWAYHUB_CLICKHOUSE", "ClickHouse native address host:port; empty starts a managed local server", func(c *Config) any { return &c.ClickHouse.Addr }},
+	{"clickhouse-database", "PATHWAYHUB_CLICKHOUSE_DATABASE", "raw database name", func(c *Config) any { return &c.ClickHouse.Database }},
+	{"clickhouse-user", "PATHWAYHUB_CLICKHOUSE_USER", "ClickHouse user", func(c *Config) any { return &c.ClickHouse.Username }},
+	{"clickhouse-password", "PATHWAYHUB_CLICKHOUSE_PASSWORD", "ClickHouse password (prefer the environment variable)", func(c *Config) any { return &c.ClickHouse.Password }},
+	{"data-dir", "PATHWAYHUB_DATA_DIR", "directory for the managed ClickHouse's data", func(c *Config) any { return &c.DataDir }},
+	{"log-level", "PATHWAYHUB_LOG_LEVEL", "debug, info, warn or error", func(c *Config) any { return &c.LogLevel }},
+	{"log-format", "PATHWAYHUB_LOG_FORMAT", "text or json", func(c *Config) any { return &c.LogFormat }},
+	{"shutdown-timeout", "PATHWAYHUB_SHUTDOWN_TIMEOUT", "bound on graceful shutdown", func(c *Config) any { return &c.ShutdownTimeout }},
+	{"clock-skew", "PATHWAYHUB_CLOCK_SKEW", "how far in the future a submitted timestamp may lie", func(c *Config) any { return &c.ClockSkew }},
+}
+
+// Loader collects flag values until Load combines every source.
+type Loader struct {
+	fs    *pflag.FlagSet
+	flags Config
+	file  string
+}
+
+// RegisterFlags adds the --config flag and one flag per setting to fs.
+func RegisterFlags(fs *pflag.FlagSet) *Loader {
+	l := &Loader{fs: fs, flags: Default()}
+	fs.StringVar(&l.file, "config", os.Getenv("PATHWAYHUB_CONFIG"), "optional YAML configuration file (env PATHWAYHUB_CONFIG)")
+	for _, s := range settings {
+		usage := fmt.Sprintf("%s (env %s)", s.usage, s.env)
+		switch p := s.field(&l.flags).(type) {
+		case *string:
+			fs.StringVar(p, s.flag, *p, usage)
+		case *time.Duration:
+			fs.DurationVar(p, s.flag, *p, usage)
+		}
+	}
+	return l
+}
+
+// Load returns the configuration: defaults, then the YAML file, then the
+// environment, then the flags given on the command line; then it validates.
+func (l *Loader) Load(getenv func(string) string) (Config, error) {
+	cfg := Default()
+	if l.file != "" {
+		raw, err := os.ReadFile(l.file)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		if err := decodeYAML(raw, &cfg); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", l.file, err)
+		}
+	}
+	for _, s := range settings {
+		v := getenv(s.env)
+		if v == "" {
+			continue
+		}
+		if err := setFromString(s.field(&cfg), v); err != nil {
+			return Config{}, fmt.Errorf("config: %s: %w", s.env, err)
+		}
+	}
+	for _, s := range settings {
+		if !l.fs.Changed(s.flag) {
+			continue
+		}
+		switch p := s.field(&cfg).(type) {
+		case *string:
+			*p = *s.field(&l.flags).(*string)
+		case *time.Duration:
+			*p = *s.field(&l.flags).(*time.Duration)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// Parse decodes a YAML configuration over the defaults and validates it.
+func Parse(raw []byte) (Config, error) {
+	cfg := Default()
+	if err := decodeYAML(raw, &cfg); err != nil {
+		return Config{}, fmt.Errorf("config: %w", err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+func decodeYAML(raw []byte, cfg *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	// An empty file decodes as io.EOF: it sets nothing.
+	if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	return nil
+}
+
+func setFromString(p any, v string) error {
+	switch p := p.(type) {
+	case *string:
+		*p = v
+	case *time.Duration:
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return err
+		}
+		*p = d
+	}
+	return nil
+}
+
+// Validate checks the configuration and names the setting at fault.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls_cert and tls_key: set both or neither"))
+	}
+	if c.ClickHouse.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.ClickHouse.Addr); err != nil {
+			errs = append(errs, fmt.Errorf("clickhouse.addr: %q is not host:port", c.ClickHouse.Addr))
+		}
+	} else if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: required when clickhouse.addr is empty (managed ClickHouse)"))
+	}
+	if !identifier(c.ClickHouse.Database) {
+		errs = append(errs, fmt.Errorf("clickhouse.database: %q must be lower-case letters, digits and underscores", c.ClickHouse.Database))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("log_level: %q is not debug, info, warn or error", c.LogLevel))
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
+	}
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown_timeout: must be positive"))
+	}
+	if c.ClockSkew < 0 || c.ClockSkew > time.Hour {
+		errs = append(errs, errors.New("clock_skew: must be between 0 and 1h"))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+func identifier(s string) bool {
+	if s == "" || (s[0] >= '0' && s[0] <= '9') {
+		return false
+	}
+	for _, r := range s {
+		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,86 @@
+package config_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pathwayhub/pathwayhub/hub/config"
+)
+
+func TestGoodFile(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(filepath.Join("testdata", "good.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "0.0.0.0:9443" || cfg.ClickHouse.Addr != "clickhouse:9000" || cfg.ShutdownTimeout != 30*time.Second || cfg.LogFormat != "json" {
+		t.Fatalf("unexpected config: %+v", cfg)
+	}
+	if cfg.ClockSkew != 5*time.Minute || cfg.DataDir != "var" {
+		t.Fatalf("defaults not kept: %+v", cfg)
+	}
+}
+
+func TestBadFiles(t *testing.T) {
+	t.Parallel()
+	want := map[string][]string{
+		"unknown_key.bad.yaml": {"clickhouse_addr", "not found"},
+		"tls_half.bad.yaml":    {"tls_cert and tls_key"},
+		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:"},
+	}
+	for name, parts := range want {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = config.Parse(raw)
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		for _, p := range parts {
+			if !strings.Contains(err.Error(), p) {
+				t.Errorf("%s: error %q does not mention %q", name, err, p)
+			}
+		}
+	}
+}
+
+func TestPrecedence(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "hub.yaml")
+	if err := os.WriteFile(file, []byte("listen: 127.0.0.1:1111\nlog_level: warn\ndata_dir: /srv/a\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	l := config.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--config", file, "--listen", "127.0.0.1:3333"}); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"PATHWAYHUB_LISTEN": "127.0.0.1:2222", "PATHWAYHUB_LOG_LEVEL": "debug"}
+	cfg, err := l.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:3333" {
+		t.Errorf("flag should win: listen = %s", cfg.Listen)
+	}
+	if cfg.LogLevel != "debug" {
+		t.Errorf("env should beat file: log_level = %s", cfg.LogLevel)
+	}
+	if cfg.DataDir != "/srv/a" {
+		t.Errorf("file should beat default: data_dir = %s", cfg.DataDir)
+	}
+	if cfg.ShutdownTimeout != 15*time.Second {
+		t.Errorf("default lost: shutdown_timeout = %s", cfg.ShutdownTimeout)
+	}
+}
