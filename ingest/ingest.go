@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -96,11 +97,12 @@ func New(opts Options) (*Service, error) {
 }
 
 // Handler returns the Connect path and HTTP handler for the service, with the
-// request size limit applied and the given interceptors (authentication first).
-func (s *Service) Handler(opts ...connect.HandlerOption) (string, *connect.Handler) {
-	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, opts...)
-	path, h := pathwayv1connect.NewIngestServiceHandler(s, all...)
-	return path, h.(*connect.Handler)
+// request size limit and the strict JSON codec applied, plus opts (the
+// authentication interceptor).
+func (s *Service) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, JSONCodecs()...)
+	all = append(all, opts...)
+	return pathwayv1connect.NewIngestServiceHandler(s, all...)
 }
 
 // judged is one record's key and revision, for the revision comparison.

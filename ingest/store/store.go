@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -42,10 +43,10 @@ func (s *Store) Database() string { return s.db }
 // incident_ref of a force. Refs the hub has never seen are absent.
 func (s *Store) IncidentRevisions(ctx context.Context, forceID string, refs []string) (map[string]uint32, error) {
 	out := make(map[string]uint32, len(refs))
-	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".incidents WHERE force_id = ? AND incident_ref IN (?) GROUP BY incident_ref"
+	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".incidents WHERE force_id = ? AND incident_ref IN ? GROUP BY incident_ref"
 	for start := 0; start < len(refs); start += lookupChunk {
 		chunk := refs[start:min(start+lookupChunk, len(refs))]
-		if err := s.scanRevisions(ctx, q, out, forceID, chunk); err != nil {
+		if err := s.scanRevisions(ctx, q, out, forceID, inList(chunk)); err != nil {
 			return nil, fmt.Errorf("store: incident revisions: %w", err)
 		}
 	}
@@ -66,12 +67,12 @@ func (s *Store) HealthRevisions(ctx context.Context, trustID string, keys []Heal
 	for _, k := range keys {
 		byForce[k.ForceID] = append(byForce[k.ForceID], k.IncidentRef)
 	}
-	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".health_updates WHERE trust_id = ? AND force_id = ? AND incident_ref IN (?) GROUP BY incident_ref"
+	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".health_updates WHERE trust_id = ? AND force_id = ? AND incident_ref IN ? GROUP BY incident_ref"
 	for force, refs := range byForce {
 		for start := 0; start < len(refs); start += lookupChunk {
 			chunk := refs[start:min(start+lookupChunk, len(refs))]
 			revs := map[string]uint32{}
-			if err := s.scanRevisions(ctx, q, revs, trustID, force, chunk); err != nil {
+			if err := s.scanRevisions(ctx, q, revs, trustID, force, inList(chunk)); err != nil {
 				return nil, fmt.Errorf("store: health revisions: %w", err)
 			}
 			for ref, rev := range revs {
@@ -80,6 +81,16 @@ func (s *Store) HealthRevisions(ctx context.Context, trustID string, keys []Heal
 		}
 	}
 	return out, nil
+}
+
+// inList binds values as a parenthesised list for IN, bound on the client so
+// the statement runs on every server version.
+func inList(values []string) clickhouse.GroupSet {
+	set := clickhouse.GroupSet{Value: make([]any, len(values))}
+	for i, v := range values {
+		set.Value[i] = v
+	}
+	return set
 }
 
 func (s *Store) scanRevisions(ctx context.Context, q string, out map[string]uint32, args ...any) error {

@@ -1,0 +1,194 @@
+// Package integration tests the hub end to end: a real ClickHouse server
+// started for the run, the hub serving on a loopback port, and the generated
+// Connect client speaking real HTTP to it.
+package integration_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/pathwayhub/pathwayhub/hub/app"
+	"github.com/pathwayhub/pathwayhub/hub/auth"
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
+	"github.com/pathwayhub/pathwayhub/hub/config"
+	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
+	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
+)
+
+var shared *chserver.Server
+
+func TestMain(m *testing.M) { os.Exit(chservertest.Main(m, &shared)) }
+
+// Tokens of the test organisations.
+const (
+	btpToken   = "token-btp"
+	metToken   = "token-met"
+	trustToken = "token-trust-rv3"
+)
+
+// hub is a running hub under test.
+type hub struct {
+	info app.Info
+	ch   driver.Conn // connection to the hub's raw database
+	reg  *prometheus.Registry
+}
+
+// startHub runs a hub against the ClickHouse at chAddr with a fresh database,
+// and stops it when the test ends.
+func startHub(t *testing.T, chAddr string) *hub {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.ClickHouse.Addr = chAddr
+	cfg.ClickHouse.Database = "it_" + randomHex(t, 6)
+	cfg.ShutdownTimeout = 5 * time.Second
+	creds := &auth.Credentials{}
+	creds.Add(btpToken, auth.Org{Kind: auth.KindForce, ID: "btp"})
+	creds.Add(metToken, auth.Org{Kind: auth.KindForce, ID: "metropolitan"})
+	creds.Add(trustToken, auth.Org{Kind: auth.KindTrust, ID: "RV3"})
+
+	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
+	ready := make(chan app.Info, 1)
+	done := make(chan error, 1)
+	reg := prometheus.NewRegistry()
+	go func() {
+		done <- app.Run(ctx, app.Options{Config: cfg, Credentials: creds,
+			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Registry: reg, Ready: func(i app.Info) { ready <- i }})
+	}()
+	var info app.Info
+	select {
+	case info = <-ready:
+	case err := <-done:
+		cancel()
+		t.Fatalf("hub did not start: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("hub stopped with error: %v", err)
+		}
+	})
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: cfg.ClickHouse.Database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database)
+		_ = conn.Close()
+	})
+	return &hub{info: info, ch: conn, reg: reg}
+}
+
+func (h *hub) client() pathwayv1connect.IngestServiceClient {
+	return pathwayv1connect.NewIngestServiceClient(http.DefaultClient, h.info.URL)
+}
+
+func (h *hub) submit(t *testing.T, token string, dryRun bool, recs ...*pathwayv1.IncidentRecord) (*pathwayv1.SubmitIncidentsResponse, error) {
+	t.Helper()
+	req := connect.NewRequest(&pathwayv1.SubmitIncidentsRequest{Records: recs, DryRun: dryRun})
+	if token != "" {
+		req.Header().Set("Authorization", "Bearer "+token)
+	}
+	resp, err := h.client().SubmitIncidents(t.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Msg, nil
+}
+
+func (h *hub) mustSubmit(t *testing.T, token string, recs ...*pathwayv1.IncidentRecord) *pathwayv1.SubmitIncidentsResponse {
+	t.Helper()
+	resp, err := h.submit(t, token, false, recs...)
+	if err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	return resp
+}
+
+// count runs a count query against the hub's raw database.
+func (h *hub) count(t *testing.T, query string, args ...any) uint64 {
+	t.Helper()
+	var n uint64
+	if err := h.ch.QueryRow(t.Context(), query, args...).Scan(&n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// storedIncidents counts distinct stored incidents (one per force and ref).
+func (h *hub) storedIncidents(t *testing.T) uint64 {
+	t.Helper()
+	return h.count(t, "SELECT count() FROM incidents FINAL")
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func ts(s string) *timestamppb.Timestamp {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return timestamppb.New(t)
+}
+
+// s136 returns a valid, closed s136 incident with a random reference.
+func s136(t testing.TB) *pathwayv1.IncidentRecord {
+	t.Helper()
+	return &pathwayv1.IncidentRecord{
+		SchemaVersion: 1, IncidentRef: randomHex(t, 32), Revision: 1,
+		Status:        pathwayv1.IncidentStatus_INCIDENT_STATUS_CLOSED,
+		SubjectToken:  randomHex(t, 32),
+		IncidentType:  pathwayv1.IncidentType_INCIDENT_TYPE_S136,
+		RcrpCategory:  pathwayv1.RcrpCategory_RCRP_CATEGORY_S136_HANDOVER,
+		RcrpThreshold: pathwayv1.RcrpThreshold_RCRP_THRESHOLD_RISK_TO_LIFE_OR_SERIOUS_HARM,
+		Disposition:   pathwayv1.Disposition_DISPOSITION_POLICE_DEPLOYED,
+		AgeBand:       pathwayv1.AgeBand_AGE_BAND_25_34, Sex: pathwayv1.Sex_SEX_MALE,
+		Ethnicity: pathwayv1.Ethnicity_ETHNICITY_A_WHITE_BRITISH,
+		LadCode:   "E09000033", RegionCode: "E12000007",
+		FirstPosType: pathwayv1.PlaceOfSafetyType_PLACE_OF_SAFETY_TYPE_EMERGENCY_DEPARTMENT,
+		PosOdsOrg:    "RAL", PosOdsSite: "RAL01",
+		HcpConsulted:     pathwayv1.HcpConsulted_HCP_CONSULTED_NO_NOT_PRACTICABLE,
+		ConveyanceMethod: pathwayv1.ConveyanceMethod_CONVEYANCE_METHOD_AMBULANCE, AmbulanceRequested: true,
+		Timeline: &pathwayv1.Timeline{
+			CallReceived: ts("2025-06-01T10:00:00Z"), Deployed: ts("2025-06-01T10:05:00Z"),
+			Detained: ts("2025-06-01T10:30:00Z"), AmbulanceRequested: ts("2025-06-01T10:31:00Z"),
+			AmbulanceArrived: ts("2025-06-01T10:50:00Z"), ArrivedAtPos: ts("2025-06-01T11:10:00Z"),
+			HandoverAccepted: ts("2025-06-01T11:50:00Z"), PoliceLeftPos: ts("2025-06-01T11:55:00Z"),
+			DetentionEnded: ts("2025-06-01T16:00:00Z"),
+		},
+		Outcome: pathwayv1.Outcome_OUTCOME_DISCHARGED_WITH_FOLLOWUP,
+	}
+}
+
+func statuses(resp *pathwayv1.SubmitIncidentsResponse) string {
+	var b strings.Builder
+	for i, r := range resp.GetResults() {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		fmt.Fprintf(&b, "%s", strings.TrimPrefix(r.GetStatus().String(), "RECORD_STATUS_"))
+	}
+	return b.String()
+}
