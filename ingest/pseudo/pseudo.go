@@ -20,6 +20,7 @@ package pseudo
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -116,4 +117,25 @@ func (k Key) token(domain, id string) (string, error) {
 	mac.Write([]byte(domain))
 	mac.Write([]byte(n))
 	return hex.EncodeToString(mac.Sum(nil)), nil
+}
+
+// WriteNewKey creates a key file at path holding a fresh random 32-byte key as
+// hex, readable only by its owner. It refuses to overwrite an existing file.
+func WriteNewKey(path string) error {
+	var b [MinKeyBytes]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return fmt.Errorf("pseudo: new key: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("pseudo: new key: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(b[:]) + "\n"); err != nil {
+		_ = f.Close()
+		return fmt.Errorf("pseudo: new key: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("pseudo: new key: %w", err)
+	}
+	return nil
 }
