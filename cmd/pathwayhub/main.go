@@ -160,4 +160,3 @@ func newLogger(cfg config.Config) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, hopts))
 }
-

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"strings"
@@ -17,15 +16,14 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pathwayhub/pathwayhub/hub/app"
+	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
-	"github.com/pathwayhub/pathwayhub/hub/config"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 )
@@ -45,53 +43,26 @@ const (
 type hub struct {
 	info app.Info
 	ch   driver.Conn // connection to the hub's raw database
-	reg  *prometheus.Registry
 }
 
 // startHub runs a hub against the ClickHouse at chAddr with a fresh database,
 // and stops it when the test ends.
 func startHub(t *testing.T, chAddr string) *hub {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.ClickHouse.Addr = chAddr
-	cfg.ClickHouse.Database = "it_" + randomHex(t, 6)
-	cfg.ShutdownTimeout = 5 * time.Second
 	creds := &auth.Credentials{}
 	creds.Add(btpToken, auth.Org{Kind: auth.KindForce, ID: "btp"})
 	creds.Add(metToken, auth.Org{Kind: auth.KindForce, ID: "metropolitan"})
 	creds.Add(trustToken, auth.Org{Kind: auth.KindTrust, ID: "RV3"})
-
-	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
-	ready := make(chan app.Info, 1)
-	done := make(chan error, 1)
-	reg := prometheus.NewRegistry()
-	go func() {
-		done <- app.Run(ctx, app.Options{Config: cfg, Credentials: creds,
-			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Registry: reg, Ready: func(i app.Info) { ready <- i }})
-	}()
-	var info app.Info
-	select {
-	case info = <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("hub did not start: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("hub stopped with error: %v", err)
-		}
-	})
-	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: cfg.ClickHouse.Database})
+	info := apptest.Start(t, chAddr, creds)
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: info.Database})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+cfg.ClickHouse.Database)
+		_ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+info.Database)
 		_ = conn.Close()
 	})
-	return &hub{info: info, ch: conn, reg: reg}
+	return &hub{info: info, ch: conn}
 }
 
 func (h *hub) client() pathwayv1connect.IngestServiceClient {
