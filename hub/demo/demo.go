@@ -229,9 +229,9 @@ type liveSink struct {
 	url    string
 	tokens map[string]string
 	out    io.Writer
-	sum    client.Summary
 }
 
+// Incidents submits a force's snapshots with that force's token.
 func (s *liveSink) Incidents(ctx context.Context, recs []*pathwayv1.IncidentRecord) error {
 	if len(recs) == 0 {
 		return nil
@@ -245,6 +245,7 @@ func (s *liveSink) Incidents(ctx context.Context, recs []*pathwayv1.IncidentReco
 	return nil
 }
 
+// HealthUpdates submits a trust's updates with that trust's token.
 func (s *liveSink) HealthUpdates(ctx context.Context, trustID string, ups []*pathwayv1.HealthUpdate) error {
 	token, ok := s.tokens["trust/"+trustID]
 	if !ok {
