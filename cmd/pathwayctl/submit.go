@@ -7,7 +7,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 
 	"github.com/pathwayhub/pathwayhub/ingest/client"
@@ -43,7 +42,7 @@ any other failure.`,
 					fmt.Fprintf(out, "%s: not sent: %v\n", path, e)
 				}
 				rejected += len(p.errs)
-				bar := progress(quiet, len(p.records), path)
+				bar := client.NewProgressBar(os.Stderr, len(p.records), path, !quiet)
 				c := client.New(client.Options{
 					URL: hub, Token: token, BatchSize: batch, DryRun: dryRun,
 					Progress: func(done int) { _ = bar.Set(done) },
@@ -72,20 +71,6 @@ any other failure.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the hub and report, but store nothing")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
-}
-
-func progress(quiet bool, total int, label string) *progressbar.ProgressBar {
-	if quiet {
-		return progressbar.DefaultSilent(int64(total), label)
-	}
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetDescription(label),
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-	)
 }
 
 func printSummary(out io.Writer, path string, p parsed, sum client.Summary, dryRun bool) {

@@ -18,8 +18,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
@@ -117,7 +115,7 @@ func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[
 	out := opts.Out
 	for _, force := range simulate.Forces() {
 		h := histories[force]
-		bar := newBar(opts, len(h.Incidents), fmt.Sprintf("%-15s incidents", force))
+		bar := client.NewProgressBar(os.Stderr, len(h.Incidents), fmt.Sprintf("%-15s incidents", force), opts.Progress)
 		c := client.New(client.Options{URL: info.URL, Token: tokens["force/"+force], Progress: func(done int) { _ = bar.Set(done) }})
 		sum, err := c.SubmitIncidents(ctx, h.Incidents)
 		_ = bar.Finish()
@@ -323,20 +321,6 @@ func demoKey(path string) (pseudo.Key, error) {
 		return pseudo.Key{}, fmt.Errorf("demo: %w", err)
 	}
 	return k, nil
-}
-
-func newBar(opts Options, total int, label string) *progressbar.ProgressBar {
-	if !opts.Progress {
-		return progressbar.DefaultSilent(int64(total), label)
-	}
-	return progressbar.NewOptions(total,
-		progressbar.OptionSetDescription(label),
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionShowCount(),
-		progressbar.OptionSetWidth(30),
-		progressbar.OptionClearOnFinish(),
-		progressbar.OptionThrottle(100*time.Millisecond),
-	)
 }
 
 func sortedKeys[V any](m map[string]V) []string {
