@@ -152,47 +152,46 @@ func (s *Summary) add(offset int, results []*pathwayv1.RecordResult) {
 // SubmitIncidents sends records in batches. On error, the summary covers the
 // batches acknowledged before it; later batches were not sent.
 func (c *Client) SubmitIncidents(ctx context.Context, recs []*pathwayv1.IncidentRecord) (Summary, error) {
-	var sum Summary
-	for start := 0; start < len(recs); start += c.opts.BatchSize {
-		batch := recs[start:min(start+c.opts.BatchSize, len(recs))]
-		req := &pathwayv1.SubmitIncidentsRequest{Records: batch, DryRun: c.opts.DryRun}
-		var resp *connect.Response[pathwayv1.SubmitIncidentsResponse]
-		err := c.retry(ctx, &sum, func() error {
-			r := connect.NewRequest(req)
-			c.authorise(r.Header())
-			var err error
-			resp, err = c.rpc.SubmitIncidents(ctx, r)
-			return err
-		})
+	return submitBatches(ctx, c, "records", recs, func(batch []*pathwayv1.IncidentRecord) ([]*pathwayv1.RecordResult, error) {
+		r := connect.NewRequest(&pathwayv1.SubmitIncidentsRequest{Records: batch, DryRun: c.opts.DryRun})
+		c.authorise(r.Header())
+		resp, err := c.rpc.SubmitIncidents(ctx, r)
 		if err != nil {
-			return sum, fmt.Errorf("client: records %d to %d: %w", start, start+len(batch)-1, err)
+			return nil, err
 		}
-		sum.add(start, resp.Msg.GetResults())
-		if c.opts.Progress != nil {
-			c.opts.Progress(start + len(batch))
-		}
-	}
-	return sum, nil
+		return resp.Msg.GetResults(), nil
+	})
 }
 
-// SubmitHealthUpdates sends health updates in batches.
+// SubmitHealthUpdates sends health updates in batches, like SubmitIncidents.
 func (c *Client) SubmitHealthUpdates(ctx context.Context, ups []*pathwayv1.HealthUpdate) (Summary, error) {
+	return submitBatches(ctx, c, "updates", ups, func(batch []*pathwayv1.HealthUpdate) ([]*pathwayv1.RecordResult, error) {
+		r := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: batch, DryRun: c.opts.DryRun})
+		c.authorise(r.Header())
+		resp, err := c.rpc.SubmitHealthUpdates(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		return resp.Msg.GetResults(), nil
+	})
+}
+
+// submitBatches splits items into batches of the configured size and sends
+// each with send, retrying it while the hub is unavailable.
+func submitBatches[T any](ctx context.Context, c *Client, noun string, items []T, send func([]T) ([]*pathwayv1.RecordResult, error)) (Summary, error) {
 	var sum Summary
-	for start := 0; start < len(ups); start += c.opts.BatchSize {
-		batch := ups[start:min(start+c.opts.BatchSize, len(ups))]
-		req := &pathwayv1.SubmitHealthUpdatesRequest{Updates: batch, DryRun: c.opts.DryRun}
-		var resp *connect.Response[pathwayv1.SubmitHealthUpdatesResponse]
+	for start := 0; start < len(items); start += c.opts.BatchSize {
+		batch := items[start:min(start+c.opts.BatchSize, len(items))]
+		var results []*pathwayv1.RecordResult
 		err := c.retry(ctx, &sum, func() error {
-			r := connect.NewRequest(req)
-			c.authorise(r.Header())
 			var err error
-			resp, err = c.rpc.SubmitHealthUpdates(ctx, r)
+			results, err = send(batch)
 			return err
 		})
 		if err != nil {
-			return sum, fmt.Errorf("client: updates %d to %d: %w", start, start+len(batch)-1, err)
+			return sum, fmt.Errorf("client: %s %d to %d: %w", noun, start, start+len(batch)-1, err)
 		}
-		sum.add(start, resp.Msg.GetResults())
+		sum.add(start, results)
 		if c.opts.Progress != nil {
 			c.opts.Progress(start + len(batch))
 		}
