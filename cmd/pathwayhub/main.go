@@ -128,8 +128,8 @@ feed of incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 func tokenCmd() *cobra.Command {
 	var org string
 	cmd := &cobra.Command{
-		Use:   "token --org force/<id>|trust/<ods>",
-		Short: "Create a bearer token for a force or trust and print the credentials-file entry",
+		Use:   "token --org force/<id>|trust/<ods>|icb/<ods>|region/<slug>",
+		Short: "Create a bearer token for an organisation and print the credentials-file entry",
 		Long: `Create a random bearer token. The token is printed once, for the organisation;
 the hub keeps only its SHA-256, in the credentials file entry printed after it.`,
 		Args: cobra.NoArgs,
@@ -146,7 +146,7 @@ the hub keeps only its SHA-256, in the credentials file entry printed after it.`
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&org, "org", "", "organisation: force/<data.police.uk id> or trust/<ODS code>")
+	cmd.Flags().StringVar(&org, "org", "", "organisation: force/<data.police.uk id>, trust/<ODS code>, icb/<ODS code> or region/<slug>")
 	_ = cmd.MarkFlagRequired("org")
 	return cmd
 }

@@ -34,17 +34,25 @@ import (
 // Kind is the kind of organisation a credential belongs to.
 type Kind string
 
-// The kinds of organisation.
+// The kinds of organisation. Forces and trusts submit data; every kind may
+// be a recipient under a data-sharing agreement (see policy/).
 const (
 	KindForce Kind = "force"
 	KindTrust Kind = "trust"
+	// KindICB is an integrated care board (a health commissioner), named by
+	// its ODS code, e.g. "icb/QMJ".
+	KindICB Kind = "icb"
+	// KindRegion is a regional body, such as a regional RCRP lead, named by a
+	// lower-case slug, e.g. "region/london".
+	KindRegion Kind = "region"
 )
 
 // Org is an authenticated organisation.
 type Org struct {
 	Kind Kind
-	// ID is the data.police.uk force id for a force ("btp") or the ODS
-	// organisation code for a trust ("RV3").
+	// ID is the data.police.uk force id for a force ("btp"), the ODS
+	// organisation code for a trust ("RV3") or an ICB ("QMJ"), or a slug for
+	// a region ("london").
 	ID string
 }
 
@@ -57,23 +65,28 @@ var (
 	hashPattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
-// ParseOrg parses "force/<id>" or "trust/<ods code>".
+// ParseOrg parses "force/<id>", "trust/<ods code>", "icb/<ods code>" or
+// "region/<slug>".
 func ParseOrg(s string) (Org, error) {
 	kind, id, ok := strings.Cut(s, "/")
 	if !ok {
-		return Org{}, fmt.Errorf("auth: org %q: want force/<id> or trust/<ods code>", s)
+		return Org{}, fmt.Errorf("auth: org %q: want force/<id>, trust/<ods code>, icb/<ods code> or region/<slug>", s)
 	}
 	switch Kind(kind) {
 	case KindForce:
 		if !forceIDPattern.MatchString(id) {
 			return Org{}, fmt.Errorf("auth: org %q: force id must be lower-case letters, digits and hyphens", s)
 		}
-	case KindTrust:
+	case KindTrust, KindICB:
 		if !trustIDPattern.MatchString(id) {
-			return Org{}, fmt.Errorf("auth: org %q: trust id must be an ODS code of 3 to 6 capitals or digits", s)
+			return Org{}, fmt.Errorf("auth: org %q: %s id must be an ODS code of 3 to 6 capitals or digits", s, kind)
+		}
+	case KindRegion:
+		if !forceIDPattern.MatchString(id) {
+			return Org{}, fmt.Errorf("auth: org %q: region id must be lower-case letters, digits and hyphens", s)
 		}
 	default:
-		return Org{}, fmt.Errorf("auth: org %q: kind must be force or trust", s)
+		return Org{}, fmt.Errorf("auth: org %q: kind must be force, trust, icb or region", s)
 	}
 	return Org{Kind: Kind(kind), ID: id}, nil
 }
