@@ -271,3 +271,52 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// IncidentPlaces returns, for each given incident the hub holds, the ODS
+// organisations of its places of safety in its latest revision: the first
+// one and any it was transferred to. The policy decides from these whether a
+// trust may update the incident. Incidents the hub has never seen are absent.
+func (s *Store) IncidentPlaces(ctx context.Context, keys []HealthKey) (map[HealthKey][]string, error) {
+	out := make(map[HealthKey][]string, len(keys))
+	byForce := map[string][]string{}
+	for _, k := range keys {
+		byForce[k.ForceID] = append(byForce[k.ForceID], k.IncidentRef)
+	}
+	q := "SELECT incident_ref, argMax(pos_ods_org, revision), argMax(transfer_pos_ods_org, revision) FROM " + s.db +
+		".incidents WHERE force_id = ? AND incident_ref IN ? GROUP BY incident_ref"
+	for force, refs := range byForce {
+		for start := 0; start < len(refs); start += lookupChunk {
+			chunk := refs[start:min(start+lookupChunk, len(refs))]
+			if err := s.scanPlaces(ctx, q, force, chunk, out); err != nil {
+				return nil, fmt.Errorf("store: incident places: %w", err)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Store) scanPlaces(ctx context.Context, q, force string, refs []string, out map[HealthKey][]string) error {
+	rows, err := s.conn.Query(ctx, q, force, inList(refs))
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ref, first string
+		var transfers []string
+		if err := rows.Scan(&ref, &first, &transfers); err != nil {
+			return err
+		}
+		places := make([]string, 0, 1+len(transfers))
+		if first != "" {
+			places = append(places, first)
+		}
+		for _, t := range transfers {
+			if t != "" {
+				places = append(places, t)
+			}
+		}
+		out[HealthKey{ForceID: force, IncidentRef: ref}] = places
+	}
+	return rows.Err()
+}
