@@ -15,6 +15,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
+
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 )
 
 // Config is the hub's configuration. Field comments are the documentation of
@@ -41,6 +43,33 @@ type Config struct {
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// ClockSkew is how far in the future a submitted timestamp may lie.
 	ClockSkew time.Duration `yaml:"clock_skew"`
+	// Agreements is the directory of data-sharing agreement files (see
+	// policy/README.md). The hub reloads it on change and on SIGHUP.
+	Agreements string `yaml:"agreements"`
+	// Shares configure the share publisher.
+	Shares Shares `yaml:"shares"`
+	// Thresholds are the pathway standards measures and the live monitor use.
+	Thresholds measures.Thresholds `yaml:"thresholds"`
+	// MonitorInterval is how often the live pathway monitor re-reads open
+	// incidents.
+	MonitorInterval time.Duration `yaml:"monitor_interval"`
+}
+
+// Shares configure the share publisher (hub/share).
+type Shares struct {
+	// Interval is the schedule of full publications; the publisher also
+	// publishes shortly after each stored batch.
+	Interval time.Duration `yaml:"interval"`
+	// Months is how many complete months of measures are published.
+	Months int `yaml:"months"`
+	// UsersFile is where the ClickHouse users.d file of recipient users is
+	// written. Empty means: the managed ClickHouse's users.d directory, or
+	// <data_dir>/share-users.xml with an external ClickHouse (mount it into
+	// the server's users.d directory).
+	UsersFile string `yaml:"users_file"`
+	// PasswordsFile holds the recipient users' passwords (mode 0600). Empty
+	// means <data_dir>/share-passwords.yaml.
+	PasswordsFile string `yaml:"passwords_file"`
 }
 
 // ClickHouse is the storage connection. With an empty Addr the hub starts and
@@ -63,6 +92,9 @@ func Default() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		ClockSkew:       5 * time.Minute,
+		Shares:          Shares{Interval: 15 * time.Minute, Months: 36},
+		Thresholds:      measures.DefaultThresholds(),
+		MonitorInterval: 30 * time.Second,
 	}
 }
 
@@ -86,6 +118,11 @@ var settings = []setting{
 	{"log-format", "PATHWAYHUB_LOG_FORMAT", "text or json", func(c *Config) any { return &c.LogFormat }},
 	{"shutdown-timeout", "PATHWAYHUB_SHUTDOWN_TIMEOUT", "bound on graceful shutdown", func(c *Config) any { return &c.ShutdownTimeout }},
 	{"clock-skew", "PATHWAYHUB_CLOCK_SKEW", "how far in the future a submitted timestamp may lie", func(c *Config) any { return &c.ClockSkew }},
+	{"agreements", "PATHWAYHUB_AGREEMENTS", "directory of data-sharing agreement files (reloaded on change and SIGHUP)", func(c *Config) any { return &c.Agreements }},
+	{"publish-interval", "PATHWAYHUB_PUBLISH_INTERVAL", "schedule of full share publications (also published shortly after ingest)", func(c *Config) any { return &c.Shares.Interval }},
+	{"share-users-file", "PATHWAYHUB_SHARE_USERS_FILE", "ClickHouse users.d file of recipient users (default: managed server's users.d, else <data-dir>/share-users.xml)", func(c *Config) any { return &c.Shares.UsersFile }},
+	{"share-passwords-file", "PATHWAYHUB_SHARE_PASSWORDS_FILE", "recipient users' passwords (default <data-dir>/share-passwords.yaml)", func(c *Config) any { return &c.Shares.PasswordsFile }},
+	{"monitor-interval", "PATHWAYHUB_MONITOR_INTERVAL", "how often the live pathway monitor re-reads open incidents", func(c *Config) any { return &c.MonitorInterval }},
 }
 
 // Loader collects flag values until Load combines every source.
@@ -220,6 +257,18 @@ func (c *Config) Validate() error {
 	}
 	if c.ClockSkew < 0 || c.ClockSkew > time.Hour {
 		errs = append(errs, errors.New("clock_skew: must be between 0 and 1h"))
+	}
+	if c.Shares.Interval <= 0 {
+		errs = append(errs, errors.New("shares.interval: must be positive"))
+	}
+	if c.Shares.Months < 1 || c.Shares.Months > 240 {
+		errs = append(errs, fmt.Errorf("shares.months: %d must be between 1 and 240", c.Shares.Months))
+	}
+	if c.MonitorInterval <= 0 {
+		errs = append(errs, errors.New("monitor_interval: must be positive"))
+	}
+	if err := c.Thresholds.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("config: %w", errors.Join(errs...))

@@ -28,6 +28,13 @@ func TestGoodFile(t *testing.T) {
 	if cfg.ClockSkew != 5*time.Minute || cfg.DataDir != "var" {
 		t.Fatalf("defaults not kept: %+v", cfg)
 	}
+	if cfg.Agreements != "/etc/pathwayhub/agreements" || cfg.Shares.Interval != 10*time.Minute || cfg.Shares.Months != 24 {
+		t.Fatalf("shares not read: %+v", cfg)
+	}
+	// A partial thresholds section overrides only what it names.
+	if cfg.Thresholds.HandoverTarget != 90*time.Minute || cfg.Thresholds.HandoverWarning != time.Hour || cfg.Thresholds.DetentionClock != 24*time.Hour {
+		t.Fatalf("thresholds not merged over the defaults: %+v", cfg.Thresholds)
+	}
 }
 
 func TestBadFiles(t *testing.T) {
@@ -36,6 +43,7 @@ func TestBadFiles(t *testing.T) {
 		"unknown_key.bad.yaml": {"clickhouse_addr", "not found"},
 		"tls_half.bad.yaml":    {"tls_cert and tls_key"},
 		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:"},
+		"thresholds.bad.yaml":  {"thresholds.handover_warning:", "thresholds.ambulance_wait:"},
 	}
 	for name, parts := range want {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
