@@ -86,6 +86,9 @@ func summarise(out []PointResult, start int) Period {
 			p.Improvement++
 		case SpecialCauseConcern:
 			p.Concern++
+		default:
+			// Neutral special causes count in none of the three, as in the
+			// reference's summary.
 		}
 	}
 	return p

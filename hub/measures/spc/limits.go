@@ -1,42 +1,32 @@
 package spc
 
-import (
-	"math"
-	"math/big"
-)
-
-// extendedPrecision is the significand width of the x87 extended format in
-// which R accumulates means on the platforms the reference ran on.
-const extendedPrecision = 64
+import "math"
 
 // rMean returns the mean of xs exactly as R's mean() computes it for doubles:
-// a sum in 64-bit-significand extended precision, divided by n, then
-// corrected by the mean of the residuals, and only then rounded to a double.
-// A plain float64 sum can differ in the last bit, which decides whether a
-// point lies exactly on the centre line. It returns NaN for no values, as R
-// does.
+// a sum in extended precision, divided by n, then corrected by the mean of
+// the residuals, and only then rounded to a double. A plain float64 sum can
+// differ in the last bit, which decides whether a point lies exactly on the
+// centre line or a limit. It returns NaN for no values, as R does.
 func rMean(xs []float64) float64 {
 	if len(xs) == 0 {
 		return math.NaN()
 	}
-	n := new(big.Float).SetPrec(extendedPrecision).SetInt64(int64(len(xs)))
-	s := new(big.Float).SetPrec(extendedPrecision)
-	x := new(big.Float).SetPrec(extendedPrecision)
+	n := uint64(len(xs))
+	var s ext
 	for _, v := range xs {
-		s.Add(s, x.SetFloat64(v))
+		s = s.add(toExt(v))
 	}
-	s.Quo(s, n)
-	if f, _ := s.Float64(); math.IsInf(f, 0) {
+	s = s.quo(n)
+	if f := s.float64(); math.IsInf(f, 0) {
 		return f
 	}
-	t := new(big.Float).SetPrec(extendedPrecision)
+	minusS := s
+	minusS.neg = !s.neg
+	var t ext
 	for _, v := range xs {
-		x.SetFloat64(v)
-		t.Add(t, x.Sub(x, s))
+		t = t.add(toExt(v).add(minusS))
 	}
-	s.Add(s, t.Quo(t, n))
-	f, _ := s.Float64()
-	return f
+	return s.add(t.quo(n)).float64()
 }
 
 // limits are one period's centre line and limits.
