@@ -17,12 +17,12 @@
 //     near-limit band edges mean ∓ (2 × 2.66 / 3) × mean moving range;
 //   - periods of fewer than 13 points still get limits (trial limits) and
 //     are marked Period.Short;
-//   - each point is given at most one special cause, in priority order: beyond
-//     a process limit; part of a run of 7 strictly rising or falling points;
-//     2 of 3 consecutive points beyond a near-limit edge (but within the
-//     limit) with all three on the same side of the mean; part of a run of 7
-//     points strictly on one side of the mean. Runs and trends never cross a
-//     rebase date.
+//   - each point is given at most one special cause, in priority order:
+//     beyond a process limit; part of a run of 7 (Options.TrendLength)
+//     strictly rising or falling points; 2 of 3 consecutive points beyond a
+//     near-limit edge (but within the limit) with all three on the same side
+//     of the mean; part of a run of 7 (Options.RunLength) points strictly on
+//     one side of the mean. Runs and trends never cross a rebase date.
 //
 // Means are taken the way R takes them (a corrected two-pass mean in
 // extended precision), so that points lying exactly on the mean or a limit

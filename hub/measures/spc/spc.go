@@ -95,7 +95,8 @@ type Options struct {
 	// 12, as in the reference.
 	FixAfterN int
 	// Rebase lists the times at which a new period starts. Each must be the
-	// Time of one of the points (that point is the first of its period).
+	// Time of one of the points (that point is the first of its period); the
+	// time of the first point adds nothing, and repeats are harmless.
 	Rebase []time.Time
 	// NoOutlierScreening uses every moving range for the limits (the
 	// reference's screen_outliers = FALSE). By default ranges of at least
