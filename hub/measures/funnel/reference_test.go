@@ -192,8 +192,8 @@ func checkSummary(t *testing.T, c referenceCase, res funnel.Result) {
 	near(t, "target", res.Target, out.Target, exact)
 	near(t, "phi", res.Phi, out.Phi, exact)
 	near(t, "tau2", res.Tau2, out.Tau2, exact)
-	if res.Adjusted != out.DrawAdjusted {
-		t.Errorf("adjusted = %v, reference draw_adjusted = %v", res.Adjusted, out.DrawAdjusted)
+	if res.Adjusted != expectAdjusted(c) {
+		t.Errorf("adjusted = %v, want %v (reference draw_adjusted = %v)", res.Adjusted, expectAdjusted(c), out.DrawAdjusted)
 	}
 	near(t, "centre", res.Centre(), out.Target*c.Input.Options.Multiplier, exact)
 	if len(res.Units) != out.NUnits {
@@ -232,11 +232,11 @@ func checkUnits(t *testing.T, c referenceCase, res funnel.Result) {
 		nearLimits(t, ref.Group+" adjusted", res.AdjustedLimits(got.Denominator), adjusted, normal)
 		nearLimits(t, ref.Group+" unadjusted", res.UnadjustedLimits(got.Denominator), unadjusted, unadjustedTolerance)
 		inUse := unadjusted
-		if c.Output.DrawAdjusted {
+		if expectAdjusted(c) {
 			inUse = adjusted
 		}
 		inUseTolerance := normal
-		if !c.Output.DrawAdjusted {
+		if !expectAdjusted(c) {
 			inUseTolerance = unadjustedTolerance
 		}
 		nearLimits(t, ref.Group+" in use", got.Limits, inUse, inUseTolerance)
@@ -322,12 +322,20 @@ func expectedLimits(c referenceCase, ref referenceUnit, adjusted bool) funnel.Li
 	return l
 }
 
+// expectAdjusted is whether the adjusted limits should be in use. FunnelPlotR
+// falls back to the unadjusted limits when φ ≤ 1 only if the unadjusted
+// limits were not also asked for; this package always falls back, since a
+// τ² from φ ≤ 1 is noise.
+func expectAdjusted(c referenceCase) bool {
+	return c.Output.DrawAdjusted && c.Output.Phi > 1
+}
+
 // limitsCorrected reports whether expectedLimits may have moved a limit
 // away from the reference, so that the reference outlier column need not
 // apply.
 func limitsCorrected(c referenceCase) bool {
 	o := c.Input.Options
-	return o.DataType == "SR" && o.SRMethod == "CQC" && c.Output.DrawAdjusted
+	return (o.DataType == "SR" && o.SRMethod == "CQC" && c.Output.DrawAdjusted) || expectAdjusted(c) != c.Output.DrawAdjusted
 }
 
 // expectedOutlier is the reference outlier flag, or, where the limits in
