@@ -73,8 +73,8 @@ func (r Result) normalLimits(sd float64) Limits {
 		// of the plotted ratio. They are squared here (a negative lower
 		// bound is 0 before squaring), which keeps Z, the limits and the
 		// flags in agreement.
-		lower = func(z float64) float64 { return math.Pow(math.Max(0, 1-z*sd), 2) }
-		upper = func(z float64) float64 { return math.Pow(1+z*sd, 2) }
+		lower = func(z float64) float64 { b := math.Max(0, 1-z*sd); return b * b }
+		upper = func(z float64) float64 { b := 1 + z*sd; return b * b }
 	default:
 		lower = func(z float64) float64 { return math.Exp(-z * sd) }
 		upper = func(z float64) float64 { return math.Exp(z * sd) }
