@@ -1,0 +1,19 @@
+// Package funnel draws Spiegelhalter funnel plots (Spiegelhalter 2005,
+// doi:10.1002/sim.1970) so forces can be compared without league tables
+// (data-standard §6).
+//
+// Two kinds of unit are supported: proportions (numerator out of
+// denominator, on the arcsine-square-root scale) and indirectly standardised
+// ratios (observed over expected, on the log scale as in the SHMI method or
+// on the square-root scale as in the CQC method). Each unit gets a z-score,
+// the limits at 95% and 99.8% for its denominator, and an outlier flag.
+//
+// Over-dispersion is handled by the additive random-effects method: the
+// z-scores are Winsorised (or, on the log scale, truncated), their mean
+// square is the dispersion ratio φ, and the between-unit variance τ² is
+// estimated DerSimonian–Laird style and added to each unit's within-unit
+// variance before the limits are drawn. The calculation follows the
+// FunnelPlotR package (version 0.6.0); the reference cases in testdata were
+// produced by it, and the few places where this package differs on purpose
+// are explained where they occur.
+package funnel
