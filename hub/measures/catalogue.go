@@ -415,8 +415,9 @@ func feedTimeliness() Measure {
 }
 
 // completenessFields are the fields feed_completeness checks, with the
-// incidents they apply to and the values that mean "not known". Unset
-// ('') counts as not known for fields the record requires.
+// incidents they apply to and the values that mean "not known". An unset
+// value (the empty string) counts as not known for fields the record
+// requires.
 func completenessFields() []struct{ applies, field, unknown string } {
 	all := "1"
 	return []struct{ applies, field, unknown string }{
