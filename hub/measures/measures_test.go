@@ -102,7 +102,7 @@ type measureCase struct {
 func measureCases() []measureCase {
 	return []measureCase{
 		{id: "s136_detentions", want: []row{
-			{"btp", jan, 1, 1},          // B1
+			{"btp", jan, 1, 1},            // B1
 			{"city-of-london", feb, 1, 1}, // C1
 			{"metropolitan", jan, 4, 4},   // M1 M2 M3 M5 (M4 withdrawn, M6 is s135)
 			{"metropolitan", feb, 3, 3},   // M7 M9 M11

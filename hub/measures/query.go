@@ -96,10 +96,12 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 	}
 	var grouped string
 	switch m.spec.from {
+	case fromIncidents:
+		grouped = m.incidentsGrouped(db, th, scope, from, to)
 	case fromSubmissions:
 		grouped = m.submissionsGrouped(db, th, scope, from, to)
 	default:
-		grouped = m.incidentsGrouped(db, th, scope, from, to)
+		return "", fmt.Errorf("measures: %s: unknown source %d", m.ID, m.spec.from)
 	}
 	return "SELECT force_id, month, toFloat64(" + m.spec.numerator + ") AS numerator, toFloat64(" +
 		m.spec.denominator + ") AS denominator\nFROM (\n" + grouped + "\n)\nORDER BY force_id, month", nil
