@@ -47,13 +47,32 @@ type spec struct {
 	perForce []string
 }
 
-// incidentColumns are the incidents columns the measures read.
-const incidentColumns = `force_id, incident_ref, status, subject_token, incident_type, disposition,
-	age_band, sex, ethnicity, ethnic_group, lad_code, region_code, first_pos_type, transfer_pos_type,
-	hcp_consulted, conveyance_method, police_vehicle_reason,
-	call_received, detained, ambulance_requested_at, ambulance_arrived, arrived_at_pos,
-	handover_accepted, police_left_pos, assessment_started, detention_ended,
-	extension_authorised, extension_hours, outcome`
+// incidentColumns are the incidents columns the measures may read; the
+// first five are read by every measure (keys, withdrawal and scope).
+func incidentColumns() []string {
+	return []string{
+		"force_id", "incident_ref", "status", "lad_code", "region_code",
+		"subject_token", "incident_type", "disposition", "age_band", "sex", "ethnicity", "ethnic_group",
+		"first_pos_type", "transfer_pos_type", "hcp_consulted", "conveyance_method", "police_vehicle_reason",
+		"call_received", "detained", "ambulance_requested_at", "ambulance_arrived", "arrived_at_pos",
+		"handover_accepted", "police_left_pos", "assessment_started", "detention_ended",
+		"extension_authorised", "extension_hours", "outcome",
+	}
+}
+
+// columns returns the incidents columns the measure's SQL names, so that
+// the innermost read touches no other column.
+func (m Measure) columns(th Thresholds) string {
+	text := strings.Join([]string{m.spec.when, m.spec.where(th), m.spec.aggs(th), m.spec.numerator, m.spec.denominator}, " ")
+	all := incidentColumns()
+	cols := all[:5:5]
+	for _, c := range all[5:] {
+		if strings.Contains(text, c) || (c == "subject_token" && m.spec.history) {
+			cols = append(cols, c)
+		}
+	}
+	return strings.Join(cols, ", ")
+}
 
 // Query returns one SELECT statement over database db's raw tables that
 // yields one row per force and month with the columns
@@ -113,11 +132,11 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 // condition on a non-key column can be evaluated before the revisions are
 // collapsed.
 func (m Measure) incidentsGrouped(db string, th Thresholds, scope Scope, from, to time.Time) string {
-	inner := "SELECT " + incidentColumns + " FROM " + db + ".incidents FINAL"
+	cols := m.columns(th)
+	inner := "SELECT " + cols + " FROM " + db + ".incidents FINAL"
 	if len(scope.Forces) > 0 {
 		inner += " WHERE " + inList("force_id", scope.Forces)
 	}
-	cols := incidentColumns
 	if m.spec.health {
 		health := "SELECT force_id, incident_ref, min(handover_accepted) AS h_handover_accepted, " +
 			"min(assessment_started) AS h_assessment_started FROM " + db + ".health_updates FINAL"
