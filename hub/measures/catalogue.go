@@ -367,29 +367,31 @@ func officerHoursReleased() Measure {
 
 func ethnicDisparity() Measure {
 	groups := EthnicGroupPopulations()
-	black := make(map[string]float64, len(groups))
-	white := make(map[string]float64, len(groups))
+	ratio := make(map[string]float64, len(groups))
 	for f, g := range groups {
-		black[f], white[f] = g.Black, g.White
+		ratio[f] = g.Black / g.White
 	}
 	return Measure{
 		ID:    "ethnic_disparity",
 		Title: "Black:White detention rate ratio",
 		Definition: "How many times more often Black residents are detained under s136 than White residents: " +
 			"(detentions of Black people per 100,000 Black residents) ÷ (detentions of White people per " +
-			"100,000 White residents), by month of detention. Ethnic group is the ONS broad group of the " +
-			"person's self-defined NHS ethnic category; not stated and not known are left out. A ratio of 1 is " +
-			"parity; below 1 would also be a disparity, so read it against the target of 1. Residents by group: " +
-			PopulationSource + "; only force areas with a documented breakdown have rows.",
+			"100,000 White residents), by month of detention. It is computed, equivalently, as observed ÷ " +
+			"expected: the detentions of Black people ÷ the detentions of Black people expected had they been " +
+			"detained at the White rate (White detentions × Black residents ÷ White residents). Ethnic group is " +
+			"the ONS broad group of the person's self-defined NHS ethnic category; not stated and not known are " +
+			"left out. A ratio of 1 is parity; below 1 would also be a disparity, so read it against the target " +
+			"of 1. Residents by group: " + PopulationSource + "; only force areas with a documented breakdown " +
+			"have rows.",
 		Unit: "ratio", Kind: Ratio, Direction: Lower, Target: ptr(1), Multiplier: 1, Grain: grainForceMonth,
-		NumeratorDef:   "s136 detentions of Black people per 100,000 Black residents of the force area.",
-		DenominatorDef: "s136 detentions of White people per 100,000 White residents of the force area.",
+		NumeratorDef:   "Observed: s136 detentions of Black people.",
+		DenominatorDef: "Expected: s136 detentions of White people × Black residents ÷ White residents of the force area.",
 		spec: spec{
 			when: "detained", where: fixed(isS136),
 			aggs:      fixed("countIf(ethnic_group = 'black') AS b, countIf(ethnic_group = 'white') AS w"),
-			numerator: fmt.Sprintf("b / %s * 100000", forceLookup(black)),
-			// The divisor is never 0: perForce keeps only forces with a population.
-			denominator: fmt.Sprintf("w / %s * 100000", forceLookup(white)),
+			numerator: "b",
+			// The multiplier is never 0: perForce keeps only forces with a population.
+			denominator: fmt.Sprintf("w * %s", forceLookup(ratio)),
 			perForce:    sortedKeys(groups),
 		},
 	}

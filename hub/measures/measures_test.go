@@ -211,8 +211,8 @@ func measureCases() []measureCase {
 				{"metropolitan", feb, 1.75, 1.75},
 			}},
 		{id: "ethnic_disparity", want: []row{ // metropolitan only
-			{"metropolitan", jan, 2 / blackPop * 1e5, 1 / whitePop * 1e5}, // black M1 M5; white M2
-			{"metropolitan", feb, 0, 2 / whitePop * 1e5},                  // white M9 M11; asian M7
+			{"metropolitan", jan, 2, 1 * blackPop / whitePop}, // black M1 M5 observed; white M2 → expected
+			{"metropolitan", feb, 0, 2 * blackPop / whitePop}, // white M9 M11; asian M7
 		}},
 		{id: "feed_timeliness", want: []row{ // dry run, stored-nothing and trust submissions out
 			{"btp", jan, 4, 1},
