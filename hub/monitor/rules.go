@@ -80,7 +80,7 @@ func AlertRules(th measures.Thresholds) ([]byte, error) {
 			Labels: map[string]string{"severity": severityWarning, "window": win},
 			Annotations: annotations(
 				"{{ $labels.force }}: {{ $value }} detention(s) within "+win+" of the "+clock+" clock",
-				"{{ $value }} open detention(s) in {{ $labels.force }} will reach "+clock+" from arrival at the place of safety, plus any authorised extension, within "+win+"."),
+				"The "+clock+" detention clock (from arrival at the place of safety, plus any authorised extension) runs out within "+win+" for {{ $value }} open detention(s) in {{ $labels.force }}."),
 		})
 	}
 	rules = append(rules,
@@ -115,7 +115,7 @@ func AlertRules(th measures.Thresholds) ([]byte, error) {
 			Labels: map[string]string{"severity": severityWarning},
 			Annotations: annotations(
 				"The live pathway monitor on {{ $labels.instance }} keeps failing to read open incidents",
-				"Refreshes of the live pathway monitor have failed for "+promDuration(refreshFailingFor)+"; its gauges show the last good state. Check the hub's log and ClickHouse."),
+				"Refreshes of the live pathway monitor have kept failing for at least "+promDuration(refreshFailingFor)+"; its gauges show the last good state. Check the hub's log and ClickHouse."),
 		},
 		rule{
 			Alert:  "PathwayLiveMonitorStalled",
