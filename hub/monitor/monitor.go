@@ -181,11 +181,14 @@ func New(opts Options) (*Monitor, error) {
 // Refresh reads the open incidents once, evaluates them and sets every gauge.
 // Every force the monitor has seen gets all its series set, so a count that
 // falls to nothing reads 0 rather than lingering. When the source fails, the
-// error counter goes up and the gauges and snapshot keep their last values.
+// error counter goes up (unless ctx was cancelled, as at shutdown) and the
+// gauges and snapshot keep their last values.
 func (m *Monitor) Refresh(ctx context.Context) error {
 	incs, err := m.source.OpenIncidents(ctx)
 	if err != nil {
-		m.metrics.refreshErrors.Inc()
+		if ctx.Err() == nil {
+			m.metrics.refreshErrors.Inc()
+		}
 		return fmt.Errorf("monitor: refresh: %w", err)
 	}
 	now := m.now()

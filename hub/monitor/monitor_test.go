@@ -173,8 +173,8 @@ func TestMonitorLifecycle(t *testing.T) {
 				open: 1, incidents("btp", "detention_clock", "approaching"): 1,
 				`pathway_live_detention_clock_within{force="btp",window="4h"}`: 1,
 				`pathway_live_detention_clock_within{force="btp",window="1h"}`: 1,
-				incidents("btp", "no_update", "breached"):                       1,
-				`pathway_live_stale_incidents{force="btp"}`:                     1,
+				incidents("btp", "no_update", "breached"):                      1,
+				`pathway_live_stale_incidents{force="btp"}`:                    1,
 			}),
 			state: monitor.StateBreached,
 		},
@@ -188,7 +188,9 @@ func TestMonitorLifecycle(t *testing.T) {
 		},
 		{
 			name: "closed: every series back to 0", now: arrived.Add(25 * time.Hour),
-			edit: func(i *monitor.Incident) { i.Status, i.DetentionEnded = "closed", arrived.Add(24*time.Hour+30*time.Minute) },
+			edit: func(i *monitor.Incident) {
+				i.Status, i.DetentionEnded = "closed", arrived.Add(24*time.Hour+30*time.Minute)
+			},
 			want: both,
 		},
 	}
@@ -256,6 +258,22 @@ func TestMonitorRefreshError(t *testing.T) {
 	}
 	if rows := m.Snapshot(); len(rows) != 1 || rows[0].EvaluatedAt != arrived.Add(2*time.Hour) {
 		t.Errorf("snapshot after a failed refresh = %+v, want the previous one", rows)
+	}
+}
+
+func TestMonitorRefreshCancelledIsNoError(t *testing.T) {
+	t.Parallel()
+	src := newMemSource()
+	src.fail(context.Canceled)
+	m, reg := newMonitor(t, src, &fakeClock{})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := m.Refresh(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Refresh = %v, want it to wrap context.Canceled", err)
+	}
+	want := map[string]float64{"pathway_live_refresh_errors_total": 0}
+	if diff := cmp.Diff(want, series(t, reg, "pathway_live_refresh_errors_total")); diff != "" {
+		t.Errorf("a refresh cancelled at shutdown counted as an error (-want +got):\n%s", diff)
 	}
 }
 

@@ -165,9 +165,9 @@ func promDuration(d time.Duration) string {
 		unit time.Duration
 		sym  string
 	}{{time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}, {time.Millisecond, "ms"}} {
-		if n := d / u.unit; n > 0 {
+		if n := int64(d / u.unit); n > 0 {
 			fmt.Fprintf(&b, "%d%s", n, u.sym)
-			d -= n * u.unit
+			d %= u.unit
 		}
 	}
 	if b.Len() == 0 {
