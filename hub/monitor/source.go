@@ -25,7 +25,8 @@ type clickHouseSource struct {
 // revision. ExtensionHours counts only an authorised extension.
 //
 // The query runs on ClickHouse 18.16 and on current releases: FINAL on the
-// ReplacingMergeTree tables, ANY LEFT JOIN ... USING, no window functions.
+// ReplacingMergeTree tables, ANY LEFT JOIN ... USING between aliased
+// subqueries (current releases require the aliases), no window functions.
 func NewClickHouseSource(conn driver.Conn, db string) Source {
 	return &clickHouseSource{conn: conn, query: openIncidentsQuery(db)}
 }
@@ -46,7 +47,7 @@ FROM (
         received_at
     FROM ` + db + `.incidents FINAL
     WHERE status = 'open'
-)
+) AS i
 ANY LEFT JOIN (
     SELECT force_id, incident_ref,
         min(handover_accepted) AS h_handover_accepted,
@@ -54,7 +55,7 @@ ANY LEFT JOIN (
         min(assessment_completed) AS h_assessment_completed
     FROM ` + db + `.health_updates FINAL
     GROUP BY force_id, incident_ref
-) USING (force_id, incident_ref)
+) AS h USING (force_id, incident_ref)
 ORDER BY force_id, incident_ref`
 }
 
