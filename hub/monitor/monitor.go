@@ -1,0 +1,305 @@
+package monitor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pathwayhub/pathwayhub/hub/measures"
+)
+
+// DefaultInterval is how often Run refreshes when Options.Interval is zero.
+const DefaultInterval = 30 * time.Second
+
+// The names of the metrics the monitor exports.
+const (
+	// MetricOpenIncidents is a gauge of open incidents by force.
+	MetricOpenIncidents = "pathway_live_open_incidents"
+	// MetricIncidents is a gauge of open incidents by force, stage and
+	// state (approaching or breached).
+	MetricIncidents = "pathway_live_incidents"
+	// MetricDetentionClockWithin is a gauge of open detentions by force
+	// whose clock runs out within a warning window (label window, e.g.
+	// "4h") and has not yet run out.
+	MetricDetentionClockWithin = "pathway_live_detention_clock_within"
+	// MetricStaleIncidents is a gauge of open incidents by force with no
+	// update for longer than Thresholds.StaleAfter.
+	MetricStaleIncidents = "pathway_live_stale_incidents"
+	// MetricRefreshErrors counts refreshes that failed to read the source.
+	MetricRefreshErrors = "pathway_live_refresh_errors_total"
+	// MetricLastRefresh is the Unix time of the last successful refresh.
+	MetricLastRefresh = "pathway_live_last_refresh_timestamp_seconds"
+)
+
+// Source reads the incidents that are open now.
+type Source interface {
+	// OpenIncidents returns every open incident at its latest revision.
+	OpenIncidents(ctx context.Context) ([]Incident, error)
+}
+
+// Options configure New.
+type Options struct {
+	// Source supplies the open incidents. It is required.
+	Source Source
+	// Thresholds are what the incidents are measured against; they must
+	// pass Thresholds.Validate.
+	Thresholds measures.Thresholds
+	// Interval is how often Run refreshes; zero means DefaultInterval.
+	Interval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Registerer receives the monitor's metrics; nil means they are not
+	// registered anywhere.
+	Registerer prometheus.Registerer
+	// Logger receives refresh failures; nil discards them.
+	Logger *slog.Logger
+	// Forces, when set, are exported with zero series from the first
+	// refresh, before they have an open incident.
+	Forces []string
+}
+
+// Row is one open incident as of the last refresh, with its flags.
+type Row struct {
+	Incident Incident
+	// Flags are Evaluate's flags for the incident.
+	Flags []Flag
+	// State is the most urgent state among Flags.
+	State State
+	// EvaluatedAt is the clock reading the flags were evaluated at.
+	EvaluatedAt time.Time
+}
+
+// Monitor polls open incidents, evaluates them and keeps the gauges and the
+// snapshot up to date.
+type Monitor struct {
+	source   Source
+	th       measures.Thresholds
+	warnings []time.Duration
+	interval time.Duration
+	now      func() time.Time
+	logger   *slog.Logger
+	metrics  metrics
+
+	mu       sync.Mutex
+	forces   map[string]struct{}
+	snapshot []Row
+}
+
+type metrics struct {
+	open          *prometheus.GaugeVec
+	incidents     *prometheus.GaugeVec
+	within        *prometheus.GaugeVec
+	stale         *prometheus.GaugeVec
+	refreshErrors prometheus.Counter
+	lastRefresh   prometheus.Gauge
+}
+
+func newMetrics() metrics {
+	return metrics{
+		open: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricOpenIncidents,
+			Help: "Open incidents by force, as of the last refresh of the live pathway monitor.",
+		}, []string{"force"}),
+		incidents: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricIncidents,
+			Help: "Open incidents by force, pathway stage and state (approaching or breached its threshold).",
+		}, []string{"force", "stage", "state"}),
+		within: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricDetentionClockWithin,
+			Help: "Open detentions by force whose clock (24 hours plus extension) runs out within the warning window and has not yet run out.",
+		}, []string{"force", "window"}),
+		stale: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: MetricStaleIncidents,
+			Help: "Open incidents by force with no new revision for longer than the stale threshold.",
+		}, []string{"force"}),
+		refreshErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: MetricRefreshErrors,
+			Help: "Refreshes of the live pathway monitor that failed to read the open incidents.",
+		}),
+		lastRefresh: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: MetricLastRefresh,
+			Help: "Unix time of the last successful refresh of the live pathway monitor.",
+		}),
+	}
+}
+
+func (ms metrics) register(reg prometheus.Registerer) error {
+	for _, c := range []prometheus.Collector{ms.open, ms.incidents, ms.within, ms.stale, ms.refreshErrors, ms.lastRefresh} {
+		if err := reg.Register(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// New returns a monitor; call Run (or Refresh) to start evaluating.
+func New(opts Options) (*Monitor, error) {
+	if opts.Source == nil {
+		return nil, errors.New("monitor: no source")
+	}
+	if err := opts.Thresholds.Validate(); err != nil {
+		return nil, fmt.Errorf("monitor: %w", err)
+	}
+	if opts.Interval < 0 {
+		return nil, fmt.Errorf("monitor: interval must not be negative, got %s", opts.Interval)
+	}
+	m := &Monitor{
+		source:   opts.Source,
+		th:       opts.Thresholds,
+		warnings: sortedWarnings(opts.Thresholds),
+		interval: cmp.Or(opts.Interval, DefaultInterval),
+		now:      opts.Now,
+		logger:   opts.Logger,
+		metrics:  newMetrics(),
+		forces:   map[string]struct{}{},
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.logger == nil {
+		m.logger = slog.New(slog.DiscardHandler)
+	}
+	m.logger = m.logger.With("component", "monitor")
+	for _, f := range opts.Forces {
+		m.forces[f] = struct{}{}
+	}
+	if opts.Registerer != nil {
+		if err := m.metrics.register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("monitor: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
+
+// Refresh reads the open incidents once, evaluates them and sets every gauge.
+// Every force the monitor has seen gets all its series set, so a count that
+// falls to nothing reads 0 rather than lingering. When the source fails, the
+// error counter goes up (unless ctx was cancelled, as at shutdown) and the
+// gauges and snapshot keep their last values.
+func (m *Monitor) Refresh(ctx context.Context) error {
+	incs, err := m.source.OpenIncidents(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			m.metrics.refreshErrors.Inc()
+		}
+		return fmt.Errorf("monitor: refresh: %w", err)
+	}
+	now := m.now()
+	rows := make([]Row, 0, len(incs))
+	for _, inc := range incs {
+		if inc.Status != StatusOpen {
+			continue
+		}
+		flags := Evaluate(now, inc, m.th)
+		rows = append(rows, Row{Incident: inc, Flags: flags, State: Worst(flags), EvaluatedAt: now})
+	}
+	slices.SortFunc(rows, func(a, b Row) int {
+		return cmp.Or(cmp.Compare(a.Incident.ForceID, b.Incident.ForceID), cmp.Compare(a.Incident.IncidentRef, b.Incident.IncidentRef))
+	})
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, r := range rows {
+		m.forces[r.Incident.ForceID] = struct{}{}
+	}
+	m.setGauges(tally(rows, m.warnings))
+	m.metrics.lastRefresh.Set(float64(now.UnixNano()) / 1e9)
+	m.snapshot = rows
+	return nil
+}
+
+// counts are one refresh's gauge values for one force.
+type counts struct {
+	open   int
+	stages map[Stage]map[State]int
+	within map[time.Duration]int
+}
+
+// tally counts rows by force. An approaching detention counts towards every
+// warning window its remaining time lies within.
+func tally(rows []Row, warnings []time.Duration) map[string]*counts {
+	out := map[string]*counts{}
+	for _, r := range rows {
+		c := out[r.Incident.ForceID]
+		if c == nil {
+			c = &counts{stages: map[Stage]map[State]int{}, within: map[time.Duration]int{}}
+			out[r.Incident.ForceID] = c
+		}
+		c.open++
+		for _, f := range r.Flags {
+			if c.stages[f.Stage] == nil {
+				c.stages[f.Stage] = map[State]int{}
+			}
+			c.stages[f.Stage][f.State]++
+			if f.Stage != StageDetentionClock || f.State != StateApproaching {
+				continue
+			}
+			for _, w := range warnings {
+				if w >= f.Warning {
+					c.within[w]++
+				}
+			}
+		}
+	}
+	return out
+}
+
+// setGauges sets every series of every known force; m.mu must be held.
+func (m *Monitor) setGauges(byForce map[string]*counts) {
+	empty := &counts{}
+	for force := range m.forces {
+		c := byForce[force]
+		if c == nil {
+			c = empty
+		}
+		m.metrics.open.WithLabelValues(force).Set(float64(c.open))
+		for _, s := range Stages() {
+			for _, st := range []State{StateApproaching, StateBreached} {
+				m.metrics.incidents.WithLabelValues(force, string(s), string(st)).Set(float64(c.stages[s][st]))
+			}
+		}
+		for _, w := range m.warnings {
+			m.metrics.within.WithLabelValues(force, promDuration(w)).Set(float64(c.within[w]))
+		}
+		m.metrics.stale.WithLabelValues(force).Set(float64(c.stages[StageNoUpdate][StateBreached]))
+	}
+}
+
+// Run refreshes at once and then every Interval until ctx is done, when it
+// returns nil. A failed refresh is logged and counted, and the next one is
+// tried on schedule. Run is meant to be an actor in the hub's run group.
+func (m *Monitor) Run(ctx context.Context) error {
+	ticker := time.NewTicker(m.interval)
+	defer ticker.Stop()
+	for {
+		if err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+			m.logger.Warn("live pathway refresh failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-ticker.C:
+		}
+	}
+}
+
+// Snapshot returns the last refresh's evaluation: one row per open incident,
+// ordered by force and incident reference. It is empty before the first
+// successful refresh. The caller may keep and modify the result.
+func (m *Monitor) Snapshot() []Row {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Row, len(m.snapshot))
+	for i, r := range m.snapshot {
+		r.Flags = slices.Clone(r.Flags)
+		out[i] = r
+	}
+	return out
+}
