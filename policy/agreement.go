@@ -244,6 +244,9 @@ func parseFile(path string, data []byte) ([]Agreement, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: agreements: the file is empty", path)
+	}
 	var errs []error
 	for _, e := range unknownKeys(doc.Content[0], reflect.TypeFor[rawFile](), "") {
 		errs = append(errs, fmt.Errorf("%s: %w", path, e))
@@ -277,7 +280,14 @@ func parseAgreement(path string, index int, node *yaml.Node) (Agreement, []error
 	}
 	var raw rawAgreement
 	if err := node.Decode(&raw); err != nil {
-		v.errs = append(v.errs, fmt.Errorf("%s: %w", v.prefix, err))
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			v.errs = append(v.errs, fmt.Errorf("%s: %w", v.prefix, err))
+			return Agreement{}, v.errs
+		}
+		for _, msg := range te.Errors {
+			v.errs = append(v.errs, fmt.Errorf("%s: %s", v.prefix, msg))
+		}
 		return Agreement{}, v.errs
 	}
 	a := v.agreement(&raw)

@@ -66,7 +66,7 @@ func regoSources(tests bool) ([]regoSource, error) {
 func parseModules(srcs []regoSource) (map[string]*ast.Module, error) {
 	mods := make(map[string]*ast.Module, len(srcs))
 	for _, s := range srcs {
-		m, err := ast.ParseModuleWithOpts(s.name, string(s.src), ast.ParserOptions{RegoVersion: ast.RegoV1})
+		m, err := ast.ParseModuleWithOpts(s.name, string(s.src), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
 		if err != nil {
 			return nil, fmt.Errorf("parse %s: %w", s.name, err)
 		}
