@@ -247,6 +247,9 @@ func parseFile(path string, data []byte) ([]Agreement, error) {
 	if len(doc.Content) == 0 {
 		return nil, fmt.Errorf("%s: agreements: the file is empty", path)
 	}
+	if doc.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s: line %d: want a mapping with an agreements list", path, doc.Content[0].Line)
+	}
 	var errs []error
 	for _, e := range unknownKeys(doc.Content[0], reflect.TypeFor[rawFile](), "") {
 		errs = append(errs, fmt.Errorf("%s: %w", path, e))
