@@ -1,0 +1,306 @@
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// regoFiles holds the policies and their tests.
+//
+//go:embed rego/*.rego
+var regoFiles embed.FS
+
+// decisionQuery is the one rule the engine evaluates.
+const decisionQuery = "data.pathway.decision.main"
+
+// bundle is one compiled revision: agreements, data document and prepared
+// query. It is immutable once built.
+type bundle struct {
+	revision   string
+	agreements []Agreement
+	query      rego.PreparedEvalQuery
+}
+
+// regoSource is one embedded Rego file.
+type regoSource struct {
+	name string
+	src  []byte
+}
+
+// regoSources returns the embedded Rego files, sorted by name; with tests
+// false it leaves out the *_test.rego files.
+func regoSources(tests bool) ([]regoSource, error) {
+	names, err := fs.Glob(regoFiles, "rego/*.rego")
+	if err != nil {
+		return nil, fmt.Errorf("rego sources: %w", err)
+	}
+	slices.Sort(names)
+	var out []regoSource
+	for _, n := range names {
+		if !tests && strings.HasSuffix(n, "_test.rego") {
+			continue
+		}
+		src, err := regoFiles.ReadFile(n)
+		if err != nil {
+			return nil, fmt.Errorf("rego sources: %w", err)
+		}
+		out = append(out, regoSource{name: n, src: src})
+	}
+	return out, nil
+}
+
+// parseModules parses Rego sources as Rego v1.
+func parseModules(srcs []regoSource) (map[string]*ast.Module, error) {
+	mods := make(map[string]*ast.Module, len(srcs))
+	for _, s := range srcs {
+		m, err := ast.ParseModuleWithOpts(s.name, string(s.src), ast.ParserOptions{RegoVersion: ast.RegoV1, ProcessAnnotation: true})
+		if err != nil {
+			return nil, fmt.Errorf("parse %s: %w", s.name, err)
+		}
+		mods[s.name] = m
+	}
+	return mods, nil
+}
+
+// buildBundle loads the agreements under dir and prepares the decision query.
+func buildBundle(ctx context.Context, dir string) (*bundle, error) {
+	agreements, files, err := loadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := regoSources(false)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := parseModules(srcs)
+	if err != nil {
+		return nil, err
+	}
+	return prepare(ctx, agreements, mods, revision(dir, srcs, files))
+}
+
+func prepare(ctx context.Context, agreements []Agreement, mods map[string]*ast.Module, rev string) (*bundle, error) {
+	store := inmem.NewFromObjectWithOpts(dataDocument(agreements),
+		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	opts := []func(*rego.Rego){
+		rego.Query(decisionQuery),
+		rego.Store(store),
+		rego.StoreReadAST(true),
+		rego.StrictBuiltinErrors(true),
+		rego.GenerateJSON(keepAST),
+	}
+	names := make([]string, 0, len(mods))
+	for n := range mods {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	for _, n := range names {
+		opts = append(opts, rego.ParsedModule(mods[n]))
+	}
+	q, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compile policy: %w", err)
+	}
+	return &bundle{revision: rev, agreements: agreements, query: q}, nil
+}
+
+// keepAST hands evaluation results back as AST terms, which eval decodes
+// directly, skipping a conversion to maps and slices.
+func keepAST(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }
+
+// revision hashes the Rego sources and the agreement files (by path relative
+// to dir, so the same files elsewhere have the same revision).
+func revision(dir string, srcs []regoSource, files []sourceFile) string {
+	h := sha256.New()
+	for _, s := range srcs {
+		fmt.Fprintf(h, "rego %s %d\n", s.name, len(s.src))
+		h.Write(s.src)
+	}
+	for _, f := range files {
+		rel, err := filepath.Rel(dir, f.path)
+		if err != nil {
+			rel = f.path
+		}
+		fmt.Fprintf(h, "agreement %s %d\n", filepath.ToSlash(rel), len(f.data))
+		h.Write(f.data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// dataDocument builds data.pathway: the agreements by id, and the indexes
+// the policies look up by org (and dataset) so a decision touches only the
+// caller's own entries.
+//
+//	agreements[id]                     {agreement, valid_from, valid_until, controllers: {org: true}}
+//	index.controllers[org][dataset]    [agreement id, ...]
+//	index.recipients[org]              [{agreement, recipient, valid_from, valid_until, datasets, export, grant}, ...]
+func dataDocument(agreements []Agreement) map[string]any {
+	byID := map[string]any{}
+	controllers := map[string]map[string][]string{}
+	recipients := map[string]any{}
+	for _, a := range agreements {
+		ctrl := map[string]any{}
+		for _, org := range a.Controllers {
+			ctrl[org] = true
+			if controllers[org] == nil {
+				controllers[org] = map[string][]string{}
+			}
+			for _, ds := range a.Datasets {
+				controllers[org][ds] = append(controllers[org][ds], a.ID)
+			}
+		}
+		byID[a.ID] = map[string]any{
+			"agreement":   a.ID,
+			"valid_from":  a.ValidFrom.Format(dateLayout),
+			"valid_until": a.ValidUntil.Format(dateLayout),
+			"controllers": ctrl,
+		}
+		for _, r := range a.Recipients {
+			entries, _ := recipients[r.Org].([]any)
+			recipients[r.Org] = append(entries, recipientEntry(&a, &r))
+		}
+	}
+	ctrlIndex := make(map[string]any, len(controllers))
+	for org, byDataset := range controllers {
+		m := make(map[string]any, len(byDataset))
+		for ds, ids := range byDataset {
+			m[ds] = ids
+		}
+		ctrlIndex[org] = m
+	}
+	return map[string]any{"pathway": map[string]any{
+		"agreements": byID,
+		"index":      map[string]any{"controllers": ctrlIndex, "recipients": recipients},
+	}}
+}
+
+func recipientEntry(a *Agreement, r *Recipient) map[string]any {
+	return map[string]any{
+		"agreement":   a.ID,
+		"recipient":   r.ID,
+		"valid_from":  a.ValidFrom.Format(dateLayout),
+		"valid_until": a.ValidUntil.Format(dateLayout),
+		"datasets":    nonNil(a.Datasets),
+		"export":      r.Export,
+		"grant": map[string]any{
+			"agreement":   a.ID,
+			"recipient":   r.ID,
+			"org":         r.Org,
+			"role":        r.Role,
+			"purpose":     r.Purpose,
+			"granularity": r.Granularity,
+			"datasets":    nonNil(a.Datasets),
+			"forces":      nonNil(r.Scope.Forces),
+			"regions":     nonNil(r.Scope.Regions),
+			"lads":        nonNil(r.Scope.LADs),
+			"measures":    nonNil(r.Measures),
+			"fields":      nonNil(r.Fields),
+			"threshold":   r.Disclosure.Threshold,
+			"rounding":    r.Disclosure.Rounding,
+			"retention":   map[string]any{"count": a.Retention.Count, "unit": a.Retention.Unit},
+			"export":      r.Export,
+			"valid_until": a.ValidUntil.Format(dateLayout),
+		},
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// eval answers d.Input into d.
+func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) error {
+	in := d.Input
+	input := ast.NewObject(
+		ast.Item(ast.InternedTerm("action"), ast.StringTerm(string(in.Action))),
+		ast.Item(ast.InternedTerm("org"), ast.StringTerm(in.Org)),
+		ast.Item(ast.InternedTerm("dataset"), ast.StringTerm(in.Dataset)),
+		ast.Item(ast.InternedTerm("force"), ast.StringTerm(in.Force)),
+		ast.Item(ast.InternedTerm("pos_org"), ast.StringTerm(in.PosOrg)),
+		ast.Item(ast.InternedTerm("recipient"), ast.StringTerm(in.Recipient)),
+		ast.Item(ast.InternedTerm("date"), ast.StringTerm(in.Time.In(london).Format(dateLayout))),
+	)
+	rs, err := b.query.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return fmt.Errorf("evaluate: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return errors.New("evaluate: the decision is undefined")
+	}
+	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	if !ok {
+		return fmt.Errorf("evaluate: unexpected result %T", rs[0].Expressions[0].Value)
+	}
+	return decodeDecision(t.Value, d)
+}
+
+// decodeDecision reads the policy's {allow, reasons, agreements, grants}.
+func decodeDecision(v ast.Value, d *Decision) error {
+	obj, ok := v.(ast.Object)
+	if !ok {
+		return fmt.Errorf("decode decision: want an object, got %v", ast.ValueName(v))
+	}
+	dec := decoder{obj: obj}
+	d.Allow = dec.bool("allow")
+	d.Reasons = dec.strings("reasons")
+	d.Agreements = dec.strings("agreements")
+	if arr, ok := dec.value("grants").(*ast.Array); ok {
+		for i := range arr.Len() {
+			g, ok := arr.Elem(i).Value.(ast.Object)
+			if !ok {
+				return errors.New("decode decision: a grant is not an object")
+			}
+			gd := decoder{obj: g}
+			d.Grants = append(d.Grants, decodeGrant(&gd))
+			if gd.err != nil {
+				return gd.err
+			}
+		}
+	}
+	return dec.err
+}
+
+func decodeGrant(dec *decoder) Grant {
+	g := Grant{
+		Agreement:   dec.string("agreement"),
+		Recipient:   dec.string("recipient"),
+		Org:         dec.string("org"),
+		Role:        dec.string("role"),
+		Purpose:     dec.string("purpose"),
+		Granularity: dec.string("granularity"),
+		Datasets:    dec.strings("datasets"),
+		Forces:      dec.strings("forces"),
+		Regions:     dec.strings("regions"),
+		LADs:        dec.strings("lads"),
+		Measures:    dec.strings("measures"),
+		Fields:      dec.strings("fields"),
+		Threshold:   dec.int("threshold"),
+		Rounding:    dec.int("rounding"),
+		Export:      dec.bool("export"),
+	}
+	if r, ok := dec.value("retention").(ast.Object); ok {
+		rd := decoder{obj: r}
+		g.Retention = Retention{Count: rd.int("count"), Unit: rd.string("unit")}
+		if rd.err != nil {
+			dec.fail("retention", "a retention")
+		}
+	}
+	g.ValidUntil, _ = time.Parse(dateLayout, dec.string("valid_until"))
+	return g
+}

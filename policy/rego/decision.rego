@@ -1,0 +1,21 @@
+# METADATA
+# title: Decision
+# description: |
+#   The one entry point the engine evaluates. input is
+#   {action, org, dataset, force, pos_org, recipient, date}; the result is
+#   {allow, reasons, agreements, grants}.
+package pathway.decision
+
+import data.pathway.read
+import data.pathway.submit
+
+default main := {
+	"allow": false,
+	"reasons": ["unknown action"],
+	"agreements": [],
+	"grants": [],
+}
+
+main := submit.decision if input.action == "submit"
+
+main := read.decision if input.action in {"read", "export"}

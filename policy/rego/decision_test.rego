@@ -1,0 +1,53 @@
+package pathway.decision_test
+
+import data.pathway.decision
+
+agreements := {"a": {
+	"agreement": "a",
+	"valid_from": "2024-01-01",
+	"valid_until": "2026-12-31",
+	"controllers": {"force/btp": true},
+}}
+
+index := {
+	"controllers": {"force/btp": {"incidents": ["a"]}},
+	"recipients": {"force/btp": [{
+		"agreement": "a",
+		"recipient": "btp_analysts",
+		"valid_from": "2024-01-01",
+		"valid_until": "2026-12-31",
+		"datasets": ["incidents"],
+		"export": false,
+		"grant": {"agreement": "a", "recipient": "btp_analysts"},
+	}]},
+}
+
+decide(action) := d if {
+	inp := {"action": action, "org": "force/btp", "dataset": "incidents", "force": "btp", "pos_org": "", "recipient": "", "date": "2025-01-01"}
+	d := decision.main with input as inp
+		with data.pathway.agreements as agreements
+		with data.pathway.index as index
+}
+
+test_submit_dispatches_to_submit if {
+	d := decide("submit")
+	d.allow
+	d.grants == []
+}
+
+test_read_dispatches_to_read if {
+	d := decide("read")
+	d.allow
+	count(d.grants) == 1
+}
+
+test_export_dispatches_to_read if {
+	d := decide("export")
+	not d.allow
+}
+
+test_unknown_action_is_denied if {
+	d := decide("delete")
+	not d.allow
+	d.reasons == ["unknown action"]
+}
