@@ -1,6 +1,10 @@
 package policy
 
-import "regexp"
+import (
+	"regexp"
+
+	"github.com/pathwayhub/pathwayhub/hub/measures"
+)
 
 // The actions a decision is asked about.
 const (
@@ -52,29 +56,6 @@ const (
 	DefaultRounding = 5
 )
 
-// measureIDs lists the measures of the data standard (§5) in catalogue order.
-// It is the set a recipient's measures are checked against, and what "all"
-// expands to.
-var measureIDs = [...]string{
-	"s136_detentions",
-	"detention_rate",
-	"hcp_consultation",
-	"ambulance_conveyance",
-	"ed_first_pos",
-	"police_station_use",
-	"officer_time_at_pos",
-	"handover_within_target",
-	"ambulance_wait",
-	"time_to_assessment",
-	"detention_breaches",
-	"repeat_detention",
-	"rcrp_deployments_avoided",
-	"officer_hours_released",
-	"ethnic_disparity",
-	"feed_timeliness",
-	"feed_completeness",
-}
-
 // recordFields lists the columns a record-level recipient may be given: the
 // incident and health-update columns, less the subject token (which links a
 // person across forces), the stored payload and the submission bookkeeping.
@@ -96,8 +77,10 @@ var recordFields = [...]string{
 	"outcome", "detention_breach", "trust_id",
 }
 
-// Measures returns the measure ids an agreement may name, in catalogue order.
-func Measures() []string { return append([]string(nil), measureIDs[:]...) }
+// Measures returns the measure ids an agreement may name, in catalogue
+// order: those of the hub's one measure catalogue (hub/measures), so a
+// measure added there can be shared without touching the policy.
+func Measures() []string { return measures.IDs() }
 
 // RecordFields returns the field names a record-level recipient may be given.
 func RecordFields() []string { return append([]string(nil), recordFields[:]...) }

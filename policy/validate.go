@@ -276,9 +276,10 @@ func (v *validator) aggregate(field string, raw *rawRecipient, d Disclosure) []s
 		return Measures()
 	}
 	seen := map[string]bool{}
+	known := Measures()
 	for i, m := range raw.Measures {
 		switch {
-		case !slices.Contains(measureIDs[:], m):
+		case !slices.Contains(known, m):
 			v.fail(fmt.Sprintf("%s.measures[%d]", field, i), "%q is not a measure of the catalogue", m)
 		case seen[m]:
 			v.fail(fmt.Sprintf("%s.measures[%d]", field, i), "%q is listed twice", m)

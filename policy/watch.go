@@ -21,7 +21,7 @@ func (e *Engine) Watch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("policy: watch: %w", err)
 	}
-	defer w.Close()
+	defer func() { _ = w.Close() }()
 	if err := addDirs(w, e.dir); err != nil {
 		return fmt.Errorf("policy: watch: %w", err)
 	}
