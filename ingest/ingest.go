@@ -4,8 +4,10 @@
 //
 // For each batch the steps are: authenticate (the credential decides the
 // organisation; see hub/auth) → validate every record on its own (see
-// ingest/validate) → compare revisions with what is stored → store the new and
-// higher revisions in one insert → log the submission. If storage fails the
+// ingest/validate) → ask the policy whether the organisation may submit
+// (one decision per organisation, dataset and scope in the batch, not one per
+// record; see policy/) → compare revisions with what is stored → store the
+// new and higher revisions in one insert → log the submission. If storage fails the
 // call returns unavailable and nothing in the batch is acknowledged; because
 // records are snapshots with revisions, sending the batch again is always safe.
 package ingest
@@ -19,6 +21,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +32,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/ingest/store"
 	"github.com/pathwayhub/pathwayhub/ingest/validate"
+	"github.com/pathwayhub/pathwayhub/policy"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 )
@@ -50,11 +54,26 @@ const (
 // force.
 const CodeForceIDIgnored = "force_id_ignored"
 
+// CodePolicyDenied is the error code of a record the data-sharing agreements
+// do not let its submitter send; the message gives the policy's reason.
+const CodePolicyDenied = "policy.denied"
+
+// Policy decides whether an organisation may submit.
+type Policy interface {
+	Decide(ctx context.Context, in policy.Input) (policy.Decision, error)
+}
+
 // Options configure a Service.
 type Options struct {
 	Store     *store.Store
 	Validator *validate.Validator
-	Logger    *slog.Logger
+	// Policy decides who may submit what; nil means every authenticated
+	// force and trust may (for tests of validation and storage alone).
+	Policy Policy
+	// Stored, when non-nil, is called after a batch stored at least one
+	// record (the share publisher's debounced trigger). It must not block.
+	Stored func()
+	Logger *slog.Logger
 	// Registerer receives the ingest metrics; nil means none are registered.
 	Registerer prometheus.Registerer
 	// Now returns the receipt time; nil means time.Now.
@@ -65,6 +84,8 @@ type Options struct {
 type Service struct {
 	store   *store.Store
 	valid   *validate.Validator
+	policy  Policy
+	stored  func()
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -80,7 +101,7 @@ func New(opts Options) (*Service, error) {
 	if opts.Store == nil || opts.Validator == nil {
 		return nil, errors.New("ingest: Store and Validator are required")
 	}
-	s := &Service{store: opts.Store, valid: opts.Validator, logger: opts.Logger, now: opts.Now}
+	s := &Service{store: opts.Store, valid: opts.Validator, policy: opts.Policy, stored: opts.Stored, logger: opts.Logger, now: opts.Now}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -147,6 +168,13 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 		breach[i] = report.Breach
 		candidates = append(candidates, judged{index: i, key: rec.GetIncidentRef(), revision: rec.GetRevision(), lastSeen: latestEvent(rec)})
 	}
+	if len(candidates) > 0 {
+		in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetIncidents, Force: org.ID, Time: received}
+		var err error
+		if candidates, err = s.allowed(ctx, org, DatasetIncidents, candidates, results, "force_id", func(judged) policy.Input { return in }); err != nil {
+			return nil, err
+		}
+	}
 
 	unlock := s.lock(org)
 	defer unlock()
@@ -173,6 +201,7 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 		return nil, s.unavailable(ctx, DatasetIncidents, org, err)
 	}
 	s.observe(org, sub, results, time.Since(start))
+	s.notifyStored(sub)
 	return connect.NewResponse(&pathwayv1.SubmitIncidentsResponse{
 		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
 	}), nil
@@ -211,6 +240,28 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 		u := ups[c.index]
 		keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
 	}
+	if s.policy != nil && len(candidates) > 0 {
+		places, err := s.store.IncidentPlaces(ctx, keys)
+		if err != nil {
+			return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+		}
+		scope := func(c judged) policy.Input {
+			u := ups[c.index]
+			return policy.Input{
+				Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetHealthUpdates, Force: u.GetForceId(),
+				PosOrg: placeOf(org.ID, places[store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()}]),
+				Time:   received,
+			}
+		}
+		if candidates, err = s.allowed(ctx, org, DatasetHealthUpdates, candidates, results, "incident_ref", scope); err != nil {
+			return nil, err
+		}
+		keys = keys[:0]
+		for _, c := range candidates {
+			u := ups[c.index]
+			keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
+		}
+	}
 	byKey, err := s.store.HealthRevisions(ctx, org.ID, keys)
 	if err != nil {
 		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
@@ -234,6 +285,7 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
 	}
 	s.observe(org, sub, results, time.Since(start))
+	s.notifyStored(sub)
 	return connect.NewResponse(&pathwayv1.SubmitHealthUpdatesResponse{
 		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
 	}), nil
@@ -288,6 +340,64 @@ func judge(candidates []judged, stored map[string]uint32, results []*pathwayv1.R
 		out = append(out, c)
 	}
 	return out
+}
+
+// allowed asks the policy about the candidates, once per distinct input
+// (organisation, dataset and scope) rather than once per record, marks the
+// refused ones rejected with the policy's reason on field, and returns the
+// rest. A policy failure (e.g. the audit cannot be written) is unavailable:
+// nothing is acknowledged and the batch can be sent again.
+func (s *Service) allowed(ctx context.Context, org auth.Org, dataset string, candidates []judged, results []*pathwayv1.RecordResult,
+	field string, scope func(judged) policy.Input) ([]judged, error) {
+	if s.policy == nil {
+		return candidates, nil
+	}
+	type key struct{ force, pos string }
+	decisions := map[key]policy.Decision{}
+	out := candidates[:0]
+	for _, c := range candidates {
+		in := scope(c)
+		k := key{in.Force, in.PosOrg}
+		d, ok := decisions[k]
+		if !ok {
+			var err error
+			if d, err = s.policy.Decide(ctx, in); err != nil {
+				return nil, s.unavailable(ctx, dataset, org, err)
+			}
+			decisions[k] = d
+		}
+		if d.Allow {
+			out = append(out, c)
+			continue
+		}
+		res := results[c.index]
+		res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+		res.Errors = append(res.Errors, &pathwayv1.FieldViolation{
+			Field: field, Code: CodePolicyDenied,
+			Message: "no data-sharing agreement in force lets you submit this record: " + strings.Join(d.Reasons, "; ") + " (decision " + d.ID + ")",
+		})
+	}
+	return out, nil
+}
+
+// placeOf picks the place-of-safety organisation a trust's update is judged
+// by: the trust itself when the incident was at one of its places (first or
+// transferred to), otherwise the incident's first place, or "" when the hub
+// does not hold the incident yet.
+func placeOf(trust string, places []string) string {
+	if slices.Contains(places, trust) {
+		return trust
+	}
+	if len(places) > 0 {
+		return places[0]
+	}
+	return ""
+}
+
+func (s *Service) notifyStored(sub store.Submission) {
+	if s.stored != nil && !sub.DryRun && sub.Accepted+sub.Updated > 0 {
+		s.stored()
+	}
 }
 
 // summarise builds the submissions-log row for a batch.
