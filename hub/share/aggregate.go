@@ -1,0 +1,340 @@
+package share
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/measures/disclosure"
+	"github.com/pathwayhub/pathwayhub/hub/measures/funnel"
+	"github.com/pathwayhub/pathwayhub/hub/measures/spc"
+	"github.com/pathwayhub/pathwayhub/policy"
+)
+
+// MinFunnelAdjustUnits is the fewest forces a funnel plot estimates
+// over-dispersion from; with fewer, φ and τ² are too unstable to use and
+// the unadjusted (binomial) limits are published.
+const MinFunnelAdjustUnits = 5
+
+// cell is one measure's raw result for one force and month.
+type cell struct {
+	force       string
+	month       time.Time
+	numerator   float64
+	denominator float64
+}
+
+// aggregateTables builds an aggregate grant's tables for complete months up
+// to the cut-off: measures (by measure, force and month, after disclosure
+// control, with each point's SPC limits and signal), spc_summary (variation
+// and assurance per series), funnel (each force's position per month) and
+// catalogue (what every measure means).
+func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Publication) ([]table, error) {
+	rule := disclosure.Rule{Threshold: g.Threshold, Base: g.Rounding}
+	if err := rule.Validate(); err != nil {
+		return nil, fmt.Errorf("share: recipient %s: %w", g.Recipient, err)
+	}
+	to := monthStart(pub.DataCutoff)
+	from := to.AddDate(0, -p.opts.Months, 0)
+	pub.DataCutoff = to
+	scope := measures.Scope{Forces: g.Forces, Regions: g.Regions, LADs: g.LADs}
+	tabs := aggregateSchema()
+	for _, id := range g.Measures {
+		m, ok := measures.ByID(id)
+		if !ok {
+			return nil, fmt.Errorf("share: recipient %s: agreement names unknown measure %q", g.Recipient, id)
+		}
+		cells, err := p.measureCells(ctx, m, scope, from, to)
+		if errors.Is(err, measures.ErrScopeNotSupported) {
+			// e.g. a rate per resident for a scope of districts: populations
+			// are held per force area, so the measure is not published here.
+			p.logger.Debug("measure not defined for the recipient's scope", "recipient", g.Recipient, "measure", m.ID)
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		byForce := map[string][]cell{}
+		for _, c := range cells {
+			byForce[c.force] = append(byForce[c.force], c)
+		}
+		for _, force := range sortedKeys(byForce) {
+			rows, summary, err := seriesRows(m, rule, byForce[force])
+			if err != nil {
+				return nil, fmt.Errorf("share: %s %s: %w", m.ID, force, err)
+			}
+			tabs.measures.rows = append(tabs.measures.rows, rows...)
+			if summary != nil {
+				tabs.spc.rows = append(tabs.spc.rows, summary)
+			}
+		}
+		if m.Funnel {
+			rows, err := funnelRows(m, rule, cells)
+			if err != nil {
+				return nil, fmt.Errorf("share: %s funnel: %w", m.ID, err)
+			}
+			tabs.funnel.rows = append(tabs.funnel.rows, rows...)
+		}
+		tabs.catalogue.rows = append(tabs.catalogue.rows, catalogueRow(m))
+	}
+	return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue}, nil
+}
+
+// measureCells runs a measure's SQL on the raw tables.
+func (p *Publisher) measureCells(ctx context.Context, m measures.Measure, scope measures.Scope, from, to time.Time) ([]cell, error) {
+	q, err := m.Query(p.opts.Database, p.opts.Thresholds, scope, from, to)
+	if err != nil {
+		return nil, fmt.Errorf("share: %s: %w", m.ID, err)
+	}
+	rows, err := p.opts.Conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("share: measure %s: %w", m.ID, err)
+	}
+	defer rows.Close()
+	var out []cell
+	for rows.Next() {
+		var c cell
+		if err := rows.Scan(&c.force, &c.month, &c.numerator, &c.denominator); err != nil {
+			return nil, fmt.Errorf("share: measure %s: %w", m.ID, err)
+		}
+		c.month = c.month.UTC()
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// published is a cell after disclosure control: what may leave the hub.
+type published struct {
+	value, numerator, denominator *float64
+	suppressed                    bool
+}
+
+// disclose applies the agreement's disclosure rule to one cell, by kind:
+// counts are suppressed and rounded; a proportion is formed from its
+// rounded numerator and denominator and suppressed with either; a rate's
+// numerator is a count but its denominator a published population; a
+// median is shown only when its number of observations survives; a ratio
+// (observed ÷ expected) is suppressed with its observed count or when fewer
+// than the threshold are expected.
+func disclose(m measures.Measure, r disclosure.Rule, c cell) published {
+	count := func(x float64) (float64, bool) {
+		v, s := r.Count(int64(math.Round(x)))
+		return float64(v), s
+	}
+	switch m.Kind {
+	case measures.Count:
+		v, s := count(c.numerator)
+		if s {
+			return published{suppressed: true}
+		}
+		return published{value: &v, numerator: &v, denominator: &v}
+	case measures.Proportion:
+		num, s1 := count(c.numerator)
+		den, s2 := count(c.denominator)
+		if s1 || s2 || den == 0 {
+			return published{suppressed: s1 || s2, numerator: nilIf(s1, num), denominator: nilIf(s2, den)}
+		}
+		v := num / den * m.Multiplier
+		return published{value: &v, numerator: &num, denominator: &den}
+	case measures.Rate:
+		num, s := count(c.numerator)
+		den := c.denominator
+		if s || den == 0 {
+			return published{suppressed: s, denominator: &den}
+		}
+		v := num / den * m.Multiplier
+		return published{value: &v, numerator: &num, denominator: &den}
+	case measures.Median:
+		n, s := count(c.denominator)
+		if s || n == 0 {
+			return published{suppressed: s, denominator: nilIf(s, n)}
+		}
+		v := c.numerator
+		return published{value: &v, numerator: &v, denominator: &n}
+	default: // measures.Ratio: observed ÷ expected
+		num, s := count(c.numerator)
+		expected := math.Round(c.denominator*10) / 10
+		if s || expected < float64(max(r.Threshold, 1)) {
+			return published{suppressed: true}
+		}
+		v := num / expected * m.Multiplier
+		return published{value: &v, numerator: &num, denominator: &expected}
+	}
+}
+
+// finite returns v, or nil (NULL) when SPC has no value (NaN: the limits
+// of a one-point or constant period).
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func nilIf(suppressed bool, v float64) *float64 {
+	if suppressed {
+		return nil
+	}
+	return &v
+}
+
+// direction maps a measure's improvement direction to SPC's.
+func direction(d measures.Direction) spc.Direction {
+	switch d {
+	case measures.Higher:
+		return spc.Increase
+	case measures.Lower:
+		return spc.Decrease
+	default:
+		return spc.Neutral
+	}
+}
+
+// seriesRows builds one force's rows of the measures table and its
+// spc_summary row. SPC runs on the unrounded values inside the hub; only
+// what is published is rounded, and a suppressed point shows no signal.
+func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, []any, error) {
+	slices.SortFunc(cells, func(a, b cell) int { return a.month.Compare(b.month) })
+	var points []spc.Point
+	index := make([]int, len(cells)) // cell → point, or -1
+	for i, c := range cells {
+		index[i] = -1
+		if v, ok := m.Value(c.numerator, c.denominator); ok {
+			index[i] = len(points)
+			points = append(points, spc.Point{Time: c.month, Value: v})
+		}
+	}
+	var res spc.Result
+	if len(points) > 0 {
+		var err error
+		if res, err = spc.Analyse(points, spc.Options{Improvement: direction(m.Direction), Target: m.Target}); err != nil {
+			return nil, nil, err
+		}
+	}
+	rows := make([][]any, 0, len(cells))
+	var last *published
+	var lastMonth time.Time
+	for i, c := range cells {
+		pubd := disclose(m, r, c)
+		row := []any{m.ID, c.force, c.month, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed)}
+		if k := index[i]; k >= 0 && !pubd.suppressed && pubd.value != nil {
+			pt := res.Points[k]
+			row = append(row, finite(pt.Mean), finite(pt.LPL), finite(pt.UPL), finite(pt.NearLPL), finite(pt.NearUPL), string(pt.Rule), string(pt.Type))
+		} else {
+			row = append(row, (*float64)(nil), (*float64)(nil), (*float64)(nil), (*float64)(nil), (*float64)(nil), "", "")
+		}
+		rows = append(rows, row)
+		last, lastMonth = &pubd, c.month
+	}
+	if len(points) == 0 || last == nil {
+		return rows, nil, nil
+	}
+	variation, assurance := string(res.Variation), string(res.Assurance)
+	if last.suppressed {
+		variation, assurance = "suppressed", "suppressed"
+	}
+	summary := []any{m.ID, cells[0].force, uint32(len(points)), variation, assurance, direction(m.Direction).String(),
+		m.Target, lastMonth, last.value}
+	return rows, summary, nil
+}
+
+// funnelRows places each force on the month's funnel plot. The position is
+// computed from the unrounded counts; the published counts are rounded, and
+// a force whose counts are suppressed has no position.
+func funnelRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, error) {
+	byMonth := map[time.Time][]cell{}
+	for _, c := range cells {
+		if c.denominator > 0 {
+			byMonth[c.month] = append(byMonth[c.month], c)
+		}
+	}
+	months := make([]time.Time, 0, len(byMonth))
+	for mo := range byMonth {
+		months = append(months, mo)
+	}
+	slices.SortFunc(months, time.Time.Compare)
+	var rows [][]any
+	for _, mo := range months {
+		cs := byMonth[mo]
+		units := make([]funnel.Unit, len(cs))
+		for i, c := range cs {
+			units[i] = funnel.Unit{ID: c.force, Numerator: c.numerator, Denominator: c.denominator}
+		}
+		res, err := funnel.Analyse(units, funnel.Options{Kind: funnel.Proportion, Adjust: len(units) >= MinFunnelAdjustUnits, Multiplier: m.Multiplier})
+		if err != nil {
+			return nil, err
+		}
+		byID := map[string]cell{}
+		for _, c := range cs {
+			byID[c.force] = c
+		}
+		for _, u := range res.Units {
+			pubd := disclose(m, r, byID[u.ID])
+			position := u.Flag998.String()
+			lim := u.Limits
+			if pubd.suppressed || pubd.value == nil {
+				position = "suppressed"
+			}
+			rows = append(rows, []any{m.ID, mo, u.ID, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed),
+				res.Centre(), lim.Lower95, lim.Upper95, lim.Lower998, lim.Upper998,
+				u.Flag95.String(), position, res.Phi, res.Tau2, flag(res.Adjusted)})
+		}
+	}
+	return rows, nil
+}
+
+func catalogueRow(m measures.Measure) []any {
+	return []any{m.ID, m.Title, m.Definition, m.Unit, string(m.Kind), string(m.Direction), m.Target, m.Multiplier,
+		flag(m.Funnel), m.NumeratorDef, m.DenominatorDef}
+}
+
+// aggregateTabs are the tables of an aggregate share.
+type aggregateTabs struct{ measures, spc, funnel, catalogue table }
+
+func aggregateSchema() aggregateTabs {
+	nf := "Nullable(Float64)"
+	return aggregateTabs{
+		measures: table{name: "measures", orderBy: "(measure_id, force_id, month)", columns: []column{
+			{"measure_id", "String"}, {"force_id", "String"}, {"month", "Date"},
+			{"value", nf}, {"numerator", nf}, {"denominator", nf}, {"suppressed", "UInt8"},
+			{"spc_mean", nf}, {"spc_lpl", nf}, {"spc_upl", nf}, {"spc_near_lpl", nf}, {"spc_near_upl", nf},
+			{"spc_rule", "String"}, {"spc_type", "String"},
+		}},
+		spc: table{name: "spc_summary", orderBy: "(measure_id, force_id)", columns: []column{
+			{"measure_id", "String"}, {"force_id", "String"}, {"points", "UInt32"},
+			{"variation", "String"}, {"assurance", "String"}, {"improvement", "String"},
+			{"target", nf}, {"last_month", "Date"}, {"last_value", nf},
+		}},
+		funnel: table{name: "funnel", orderBy: "(measure_id, month, force_id)", columns: []column{
+			{"measure_id", "String"}, {"month", "Date"}, {"force_id", "String"},
+			{"value", nf}, {"numerator", nf}, {"denominator", nf}, {"suppressed", "UInt8"},
+			{"target", "Float64"}, {"lower95", "Float64"}, {"upper95", "Float64"}, {"lower998", "Float64"}, {"upper998", "Float64"},
+			{"position95", "String"}, {"position998", "String"}, {"phi", "Float64"}, {"tau2", "Float64"}, {"adjusted", "UInt8"},
+		}},
+		catalogue: table{name: "catalogue", orderBy: "measure_id", columns: []column{
+			{"measure_id", "String"}, {"title", "String"}, {"definition", "String"}, {"unit", "String"}, {"kind", "String"},
+			{"direction", "String"}, {"target", nf}, {"multiplier", "Float64"}, {"funnel", "UInt8"},
+			{"numerator_definition", "String"}, {"denominator_definition", "String"},
+		}},
+	}
+}
+
+func flag(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

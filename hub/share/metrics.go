@@ -1,0 +1,40 @@
+package share
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	runs        *prometheus.CounterVec
+	duration    prometheus.Histogram
+	lastSuccess prometheus.Gauge
+}
+
+func newMetrics(reg prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "pathway_share_publications_total",
+			Help: "Recipient publications by outcome: success, withdrawn (the policy refused the recipient) or failure.",
+		}, []string{"outcome"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "pathway_share_publish_seconds",
+			Help:    "Time to publish every recipient's share.",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pathway_share_last_success_timestamp_seconds",
+			Help: "When every share was last published without error (Unix time).",
+		}),
+	}
+	if reg == nil {
+		return m, nil
+	}
+	for _, c := range []prometheus.Collector{m.runs, m.duration, m.lastSuccess} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("share: register metrics: %w", err)
+		}
+	}
+	return m, nil
+}
