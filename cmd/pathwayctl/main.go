@@ -1,6 +1,7 @@
 // Command pathwayctl is the force-side and operator client of Pathway Hub:
 // it pseudonymises a force's local export and submits it, checks files
-// offline, makes tokens, simulates feeds and reads counts back.
+// offline, makes tokens, simulates feeds, reads counts back, checks
+// data-sharing agreements and shows what a credential may see.
 package main
 
 import (
@@ -27,11 +28,12 @@ A force exports its incidents in the documented export format
 (schemas/export-format.md, CSV or NDJSON, with raw local identifiers);
 pathwayctl turns the identifiers into tokens locally with the region's key
 (HMAC-SHA256), so no identifier leaves the force, and submits the records to
-the hub over Connect.`,
+the hub over Connect. Operators check data-sharing agreement files offline
+(agreements check), and any organisation can ask what it may see (access).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), statsCmd())
+	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), statsCmd(), agreementsCmd(), accessCmd())
 	return root
 }
 

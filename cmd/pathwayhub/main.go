@@ -1,6 +1,7 @@
 // Command pathwayhub is the Pathway Hub server: it receives pseudonymised
-// incident data from police forces and NHS trusts over Connect and stores it in
-// ClickHouse.
+// incident data from police forces and NHS trusts over Connect, stores it in
+// ClickHouse, and publishes to each recipient what the data-sharing
+// agreements allow it to see.
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/demo"
+	"github.com/pathwayhub/pathwayhub/hub/monitor"
 )
 
 func main() {
@@ -40,7 +42,7 @@ With no --clickhouse address it starts and manages a local ClickHouse server
 (clickhouse-server from PATH) with its data under --data-dir.`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), demoCmd(), tokenCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), demoCmd(), tokenCmd(), alertRulesCmd())
 	return root
 }
 
@@ -48,10 +50,14 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub until SIGINT or SIGTERM",
-		Long: `Run the hub: the IngestService API, gRPC reflection, the gRPC health check
-and Prometheus /metrics on one listener (h2c and HTTP/1.1, or HTTPS with
---tls-cert and --tls-key). Settings come from flags, then PATHWAYHUB_*
-environment variables, then the --config YAML file, then defaults.`,
+		Long: `Run the hub: the IngestService and AccessService APIs, gRPC reflection, the
+gRPC health check and Prometheus /metrics on one listener (h2c and HTTP/1.1,
+or HTTPS with --tls-cert and --tls-key); the share publisher (on
+--publish-interval and shortly after each stored batch); the live pathway
+monitor; and the policy, reloaded when a file under --agreements changes or on
+SIGHUP (a bad bundle leaves the previous one in force). Settings come from
+flags, then PATHWAYHUB_* environment variables, then the --config YAML file,
+then defaults.`,
 		Args: cobra.NoArgs,
 	}
 	loader := config.RegisterFlags(cmd.Flags())
@@ -112,6 +118,9 @@ feed of incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 		if err != nil {
 			return err
 		}
+		if cfg.Agreements == "" {
+			cfg.Agreements = demo.Agreements
+		}
 		if !cmd.Flags().Changed("log-level") && os.Getenv("PATHWAYHUB_LOG_LEVEL") == "" {
 			cfg.LogLevel = "warn" // the demo narrates; the hub's info log would drown it
 		}
@@ -121,6 +130,43 @@ feed of incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 			Config: cfg, Logger: newLogger(cfg), Out: cmd.OutOrStdout(),
 			Months: months, Seed: seed, LiveFor: liveFor, Speed: speed, Progress: true,
 		})
+	}
+	return cmd
+}
+
+func alertRulesCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "alert-rules --out FILE",
+		Short: "Write the Prometheus alerting rules for the live pathway thresholds",
+		Long: `Write a Prometheus alerting-rules file for the live pathway monitor's gauges
+(the 24-hour detention clock, handover target, local escalation, ambulance
+wait and incidents with no update), using the thresholds of the configuration
+(--config thresholds section, else the national defaults). Load it with
+Prometheus's rule_files setting.`,
+		Args: cobra.NoArgs,
+	}
+	loader := config.RegisterFlags(cmd.Flags())
+	cmd.Flags().StringVar(&out, "out", "", "file to write (- for standard output)")
+	_ = cmd.MarkFlagRequired("out")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cfg, err := loader.Load(os.Getenv)
+		if err != nil {
+			return err
+		}
+		raw, err := monitor.AlertRules(cfg.Thresholds)
+		if err != nil {
+			return err
+		}
+		if out == "-" {
+			_, err = cmd.OutOrStdout().Write(raw)
+			return err
+		}
+		if err := os.WriteFile(out, raw, 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", out)
+		return nil
 	}
 	return cmd
 }

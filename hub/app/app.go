@@ -1,8 +1,11 @@
 // Package app is the hub's lifecycle: it connects to (or starts) ClickHouse,
-// applies the migrations, builds the ingest service, and serves the Connect
-// API, gRPC reflection, health checks and /metrics on one HTTP server. Every
-// long-running part is an actor in one run group; the first to stop stops the
-// rest, and shutdown is graceful within a bound.
+// applies the migrations, loads the data-sharing agreements into the policy
+// engine, builds the ingest and access services, the live pathway monitor and
+// the share publisher, and serves the Connect API, gRPC reflection, health
+// checks and /metrics on one HTTP server. Every long-running part is an actor
+// in one run group (HTTP server, policy watcher, SIGHUP reloader, monitor,
+// publisher, signals); the first to stop stops the rest, and shutdown is
+// graceful within a bound.
 package app
 
 import (
@@ -14,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -27,13 +31,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pathwayhub/pathwayhub/hub/access"
+	"github.com/pathwayhub/pathwayhub/hub/audit"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest"
 	"github.com/pathwayhub/pathwayhub/ingest/store"
 	"github.com/pathwayhub/pathwayhub/ingest/validate"
+	"github.com/pathwayhub/pathwayhub/policy"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
@@ -68,6 +77,17 @@ type Info struct {
 	ClickHouseAddr string
 	// Database is the raw database.
 	Database string
+	// UsersFile is the ClickHouse users.d file of recipient users the
+	// publisher writes; PasswordsFile holds their passwords.
+	UsersFile, PasswordsFile string
+	// SharePrefix starts every share database and recipient user name.
+	SharePrefix string
+	// Publish publishes every share now (as the schedule would) and reports
+	// what it did.
+	Publish func(ctx context.Context) (share.Report, error)
+	// Policy is the policy engine in force, e.g. to reload it or read its
+	// revision.
+	Policy *policy.Engine
 }
 
 // Run runs the hub until ctx is cancelled, a signal arrives (with
@@ -94,14 +114,21 @@ func Run(ctx context.Context, opts Options) error {
 		}
 	}
 
+	if cfg.Agreements == "" {
+		return errors.New("app: no agreements directory configured (--agreements); without one nothing may be shared")
+	}
 	var g run.Group
 	chAddr := cfg.ClickHouse.Addr
+	usersFile := cfg.Shares.UsersFile
 	if chAddr == "" {
 		srv, err := startManaged(ctx, cfg, logger)
 		if err != nil {
 			return err
 		}
 		chAddr = srv.Addr()
+		if usersFile == "" {
+			usersFile = filepath.Join(srv.UsersDir(), "pathway-shares.xml")
+		}
 		// The managed server is the last thing to stop: its actor waits for
 		// the context the other actors' shutdown cancels.
 		stopCtx, stopManaged := context.WithCancel(context.WithoutCancel(ctx))
@@ -129,21 +156,23 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	defer conn.Close()
 
-	valid, err := validate.New(validate.Options{Skew: cfg.ClockSkew, Now: opts.Now})
-	if err != nil {
-		return fmt.Errorf("app: %w", err)
+	if usersFile == "" {
+		usersFile = filepath.Join(cfg.DataDir, "share-users.xml")
 	}
-	svc, err := ingest.New(ingest.Options{
-		Store: store.New(conn, cfg.ClickHouse.Database), Validator: valid,
-		Logger: logger, Registerer: reg, Now: opts.Now,
-	})
+	passwordsFile := cfg.Shares.PasswordsFile
+	if passwordsFile == "" {
+		passwordsFile = filepath.Join(cfg.DataDir, "share-passwords.yaml")
+	}
+	svc, err := build(ctx, cfg, opts, conn, reg, logger, usersFile, passwordsFile)
 	if err != nil {
-		return fmt.Errorf("app: %w", err)
+		return err
 	}
 
 	mux := http.NewServeMux()
-	mux.Handle(svc.Handler(connect.WithInterceptors(creds.Interceptor())))
-	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, grpchealth.HealthV1ServiceName)
+	authn := connect.WithInterceptors(creds.Interceptor())
+	mux.Handle(svc.ingest.Handler(authn))
+	mux.Handle(svc.access.Handler(authn))
+	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(healthChecker{conn: conn}))
@@ -169,7 +198,10 @@ func Run(ctx context.Context, opts Options) error {
 	} else {
 		server.Protocols.SetUnencryptedHTTP2(true)
 	}
-	info := Info{URL: scheme + "://" + ln.Addr().String(), ClickHouseAddr: chAddr, Database: cfg.ClickHouse.Database}
+	info := Info{
+		URL: scheme + "://" + ln.Addr().String(), ClickHouseAddr: chAddr, Database: cfg.ClickHouse.Database,
+		UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: cfg.Shares.Prefix, Publish: svc.publisher.PublishAll, Policy: svc.policy,
+	}
 
 	g.Add(func() error {
 		logger.Info("hub serving", "url", info.URL, "clickhouse", chAddr, "database", info.Database, "credentials", creds.Len())
@@ -198,6 +230,10 @@ func Run(ctx context.Context, opts Options) error {
 		<-runCtx.Done()
 		return nil
 	}, func(error) { cancel() })
+	addContextActor(ctx, &g, svc.policy.Watch)
+	addContextActor(ctx, &g, func(ctx context.Context) error { return reloadOnHangup(ctx, svc.policy, logger) })
+	addContextActor(ctx, &g, svc.monitor.Run)
+	addContextActor(ctx, &g, svc.publisher.Run)
 	if opts.HandleSignals {
 		g.Add(run.SignalHandler(runCtx, os.Interrupt, syscall.SIGTERM))
 	}
@@ -209,6 +245,85 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	logger.Info("hub stopped")
 	return err
+}
+
+// parts are the hub's services, built once ClickHouse is ready.
+type parts struct {
+	policy    *policy.Engine
+	ingest    *ingest.Service
+	access    *access.Service
+	monitor   *monitor.Monitor
+	publisher *share.Publisher
+}
+
+// build wires the services: every policy decision is audited to ClickHouse;
+// ingest asks the policy and nudges the publisher; the publisher carries the
+// monitor's live state into supervisors' shares.
+func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
+	db := cfg.ClickHouse.Database
+	var p parts
+	var err error
+	p.policy, err = policy.New(ctx, policy.Options{
+		Dir: cfg.Agreements, Auditor: audit.New(conn, db), Now: opts.Now,
+		Logger: logger.With("component", "policy"), Registerer: reg,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.monitor, err = monitor.New(monitor.Options{
+		Source: monitor.NewClickHouseSource(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval,
+		Now: opts.Now, Registerer: reg, Logger: logger,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.publisher, err = share.New(share.Options{
+		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
+		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Interval: cfg.Shares.Interval,
+		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	valid, err := validate.New(validate.Options{Skew: cfg.ClockSkew, Now: opts.Now})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.ingest, err = ingest.New(ingest.Options{
+		Store: store.New(conn, db), Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
+		Logger: logger, Registerer: reg, Now: opts.Now,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.access = access.New(p.policy, cfg.Shares.Prefix)
+	return p, nil
+}
+
+// addContextActor adds an actor that runs fn until the group stops.
+func addContextActor(parent context.Context, g *run.Group, fn func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	g.Add(func() error { return fn(ctx) }, func(error) { cancel() })
+}
+
+// reloadOnHangup reloads the policy on each SIGHUP until ctx is done. A bad
+// bundle is logged and leaves the policy in force (Reload is atomic).
+func reloadOnHangup(ctx context.Context, engine *policy.Engine, logger *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			if err := engine.Reload(ctx); err != nil {
+				logger.Warn("policy reload on SIGHUP failed; the previous policy stays in force", "err", err)
+			} else {
+				logger.Info("policy reloaded on SIGHUP", "revision", engine.Revision())
+			}
+		}
+	}
 }
 
 // startManaged starts the embedded-default ClickHouse under cfg.DataDir.
@@ -281,7 +396,7 @@ type healthChecker struct{ conn driver.Conn }
 // Check implements grpchealth.Checker.
 func (h healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
 	switch req.Service {
-	case "", pathwayv1connect.IngestServiceName:
+	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName:
 	default:
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
 	}

@@ -62,6 +62,9 @@ type Shares struct {
 	Interval time.Duration `yaml:"interval"`
 	// Months is how many complete months of measures are published.
 	Months int `yaml:"months"`
+	// Prefix starts every share database and recipient ClickHouse user
+	// name, so several hubs can share one ClickHouse.
+	Prefix string `yaml:"prefix"`
 	// UsersFile is where the ClickHouse users.d file of recipient users is
 	// written. Empty means: the managed ClickHouse's users.d directory, or
 	// <data_dir>/share-users.xml with an external ClickHouse (mount it into
@@ -92,7 +95,7 @@ func Default() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		ClockSkew:       5 * time.Minute,
-		Shares:          Shares{Interval: 15 * time.Minute, Months: 36},
+		Shares:          Shares{Interval: 15 * time.Minute, Months: 36, Prefix: "share_"},
 		Thresholds:      measures.DefaultThresholds(),
 		MonitorInterval: 30 * time.Second,
 	}
@@ -260,6 +263,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Shares.Interval <= 0 {
 		errs = append(errs, errors.New("shares.interval: must be positive"))
+	}
+	if !identifier(c.Shares.Prefix) {
+		errs = append(errs, fmt.Errorf("shares.prefix: %q must be lower-case letters, digits and underscores", c.Shares.Prefix))
 	}
 	if c.Shares.Months < 1 || c.Shares.Months > 240 {
 		errs = append(errs, fmt.Errorf("shares.months: %d must be between 1 and 240", c.Shares.Months))

@@ -1,8 +1,9 @@
 // Package demo runs the main job on one machine: the hub with a managed local
-// ClickHouse, credentials for the three simulated forces and their NHS
-// trusts, months of simulated history submitted through the real API, a
-// read-back of counts per force and month, and then a live trickle of
-// incidents until interrupted.
+// ClickHouse, the example London data-sharing agreements, credentials for the
+// three simulated forces, their NHS trusts and every recipient of the
+// agreements, months of simulated history submitted through the real API, a
+// read-back of counts per force and month, the shares published to each
+// recipient, and then a live trickle of incidents until interrupted.
 package demo
 
 import (
@@ -22,12 +23,18 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest/client"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
 	"github.com/pathwayhub/pathwayhub/ingest/simulate"
 	"github.com/pathwayhub/pathwayhub/ingest/store"
+	"github.com/pathwayhub/pathwayhub/policy"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
+
+// Agreements is the directory of the example London agreements, relative to
+// the repository root, which the demo uses unless configured otherwise.
+const Agreements = "policy/agreements/london"
 
 // Options configure the demo.
 type Options struct {
@@ -75,7 +82,11 @@ func Run(ctx context.Context, opts Options) error {
 			trusts[u.TrustID] = true
 		}
 	}
-	creds, tokens, err := makeCredentials(dir, simulate.Forces(), sortedKeys(trusts))
+	readers, err := recipientOrgs(opts.Config.Agreements)
+	if err != nil {
+		return err
+	}
+	creds, tokens, err := makeCredentials(dir, simulate.Forces(), sortedKeys(trusts), readers)
 	if err != nil {
 		return err
 	}
@@ -98,6 +109,9 @@ func Run(ctx context.Context, opts Options) error {
 	err = submitHistory(ctx, opts, info, tokens, histories)
 	if err == nil {
 		err = printStats(ctx, out, info)
+	}
+	if err == nil {
+		err = publishShares(ctx, out, info)
 	}
 	if err == nil {
 		printWhereToLook(out, info, dir)
@@ -216,10 +230,15 @@ Where to look:
   reflection:   grpcurl -plaintext %[4]s list
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)
+  access:       go run ./cmd/pathwayctl access --hub %[1]s --token "$(grep icb/QMJ %[5]s | cut -d' ' -f2)"
+  shares:       ClickHouse users in %[7]s, passwords in %[8]s; e.g.
+                clickhouse-client --port %[9]s --user %[10]sncl_icb --password "$(grep ncl_icb %[8]s | cut -d' ' -f2)" -q 'SHOW TABLES FROM %[10]sncl_icb'
+  alert rules:  go run ./cmd/pathwayhub alert-rules --out -
 
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
-		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"))
+		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), info.UsersFile, info.PasswordsFile,
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix)
 }
 
 // liveSink submits the live feed through the API with each org's token.
@@ -274,7 +293,7 @@ func live(ctx context.Context, opts Options, info app.Info, tokens map[string]st
 
 // makeCredentials creates a token per organisation, writes the hashes as a
 // credentials file and the tokens to tokens.txt (mode 0600), and returns both.
-func makeCredentials(dir string, forces, trusts []string) (*auth.Credentials, map[string]string, error) {
+func makeCredentials(dir string, forces, trusts []string, readers []auth.Org) (*auth.Credentials, map[string]string, error) {
 	creds := &auth.Credentials{}
 	tokens := map[string]string{}
 	var file, list strings.Builder
@@ -300,6 +319,14 @@ func makeCredentials(dir string, forces, trusts []string) (*auth.Credentials, ma
 			return nil, nil, fmt.Errorf("demo: %w", err)
 		}
 	}
+	for _, r := range readers {
+		if _, done := tokens[r.String()]; done {
+			continue
+		}
+		if err := add(r); err != nil {
+			return nil, nil, fmt.Errorf("demo: %w", err)
+		}
+	}
 	if err := os.WriteFile(filepath.Join(dir, "credentials.yaml"), []byte(file.String()), 0o600); err != nil {
 		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
@@ -307,6 +334,105 @@ func makeCredentials(dir string, forces, trusts []string) (*auth.Credentials, ma
 		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
 	return creds, tokens, nil
+}
+
+// recipientOrgs returns the organisations that receive shares under the
+// agreements in dir, so the demo can give each a credential.
+func recipientOrgs(dir string) ([]auth.Org, error) {
+	agreements, err := policy.LoadAgreements(dir)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	seen := map[string]bool{}
+	var out []auth.Org
+	for _, a := range agreements {
+		for _, r := range a.Recipients {
+			if seen[r.Org] {
+				continue
+			}
+			seen[r.Org] = true
+			org, err := auth.ParseOrg(r.Org)
+			if err != nil {
+				return nil, fmt.Errorf("demo: agreement %s: %w", a.ID, err)
+			}
+			out = append(out, org)
+		}
+	}
+	return out, nil
+}
+
+// publishShares publishes every recipient's share now and reports it, with a
+// taste of what one commissioner sees.
+func publishShares(ctx context.Context, out io.Writer, info app.Info) error {
+	rep, err := info.Publish(ctx)
+	if err != nil {
+		return fmt.Errorf("demo: publish: %w", err)
+	}
+	fmt.Fprintf(out, "\nShares published under the agreements (policy revision %s):\n", info.Policy.Revision())
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "recipient\tagreement\ttables (rows)\tcontent hash")
+	for _, p := range rep.Published {
+		var parts []string
+		for _, name := range sortedKeys(p.Rows) {
+			parts = append(parts, fmt.Sprintf("%s %d", name, p.Rows[name]))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\n", p.Recipient, p.Agreement, strings.Join(parts, ", "), p.ContentHash[:12])
+	}
+	for _, id := range sortedKeys(rep.Withdrawn) {
+		fmt.Fprintf(tw, "%s\twithdrawn\t%s\t\n", id, strings.Join(rep.Withdrawn[id], "; "))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printCommissionerView(ctx, out, info, rep)
+}
+
+// printCommissionerView prints the last months of three measures from the
+// North Central London ICB's share, as that ICB's own ClickHouse user reads
+// them would: after disclosure control, with the SPC signal.
+func printCommissionerView(ctx context.Context, out io.Writer, info app.Info, rep share.Report) error {
+	var db string
+	for _, p := range rep.Published {
+		if p.Recipient == "ncl_icb" {
+			db = info.SharePrefix + p.Recipient
+		}
+	}
+	if db == "" {
+		return nil
+	}
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(ctx, `SELECT month, measure_id, force_id, value, suppressed, spc_type FROM `+db+`.measures
+		WHERE measure_id IN ('s136_detentions', 'hcp_consultation', 'ambulance_conveyance') AND month >= addMonths(today(), -4)
+		ORDER BY measure_id, force_id, month`)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer rows.Close()
+	fmt.Fprintf(out, "\nWhat North Central London ICB sees (%s.measures, its boroughs only; counts 1–7 suppressed, counts rounded to 5):\n", db)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "measure\tforce\tmonth\tvalue\tSPC")
+	for rows.Next() {
+		var month time.Time
+		var measure, force, signal string
+		var value *float64
+		var suppressed uint8
+		if err := rows.Scan(&month, &measure, &force, &value, &suppressed, &signal); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		v := "suppressed"
+		if value != nil {
+			v = fmt.Sprintf("%.1f", *value)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", measure, force, month.Format("2006-01"), v, signal)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return tw.Flush()
 }
 
 // demoKey loads the demo's regional key, creating it on first use.

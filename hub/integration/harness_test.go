@@ -53,6 +53,7 @@ func startHub(t *testing.T, chAddr string) *hub {
 	creds.Add(btpToken, auth.Org{Kind: auth.KindForce, ID: "btp"})
 	creds.Add(metToken, auth.Org{Kind: auth.KindForce, ID: "metropolitan"})
 	creds.Add(trustToken, auth.Org{Kind: auth.KindTrust, ID: "RV3"})
+	creds.Add(ralToken, auth.Org{Kind: auth.KindTrust, ID: "RAL"})
 	info := apptest.Start(t, chAddr, creds)
 	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: info.Database})
 	if err != nil {

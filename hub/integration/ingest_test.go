@@ -389,7 +389,7 @@ func TestHealthUpdatesJoinTheIncident(t *testing.T) {
 	}
 	send := func(u *pathwayv1.HealthUpdate) string {
 		req := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: []*pathwayv1.HealthUpdate{u}})
-		req.Header().Set("Authorization", "Bearer "+trustToken)
+		req.Header().Set("Authorization", "Bearer "+ralToken) // the trust whose ED the person was taken to
 		resp, err := h.client().SubmitHealthUpdates(t.Context(), req)
 		if err != nil {
 			t.Fatal(err)
@@ -410,7 +410,7 @@ func TestHealthUpdatesJoinTheIncident(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if forceOutcome != "discharged_with_followup" || trustOutcome != "informal_admission" || trust != "RV3" {
+	if forceOutcome != "discharged_with_followup" || trustOutcome != "informal_admission" || trust != "RAL" {
 		t.Fatalf("joined: %s %s %s", forceOutcome, trustOutcome, trust)
 	}
 }

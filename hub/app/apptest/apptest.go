@@ -1,6 +1,7 @@
 // Package apptest runs a real hub for tests: app.Run on a loopback port
-// against a given ClickHouse, with a fresh database and in-memory credentials,
-// stopped and cleaned up when the test ends.
+// against a given ClickHouse, with a fresh database, a unique share prefix,
+// the example London agreements and in-memory credentials, stopped and
+// cleaned up when the test ends.
 package apptest
 
 import (
@@ -8,6 +9,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -15,15 +18,36 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 )
 
+// ExampleAgreements returns the directory of the example London
+// agreements shipped in policy/agreements/london.
+func ExampleAgreements(t testing.TB) string {
+	t.Helper()
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("apptest: cannot locate the source tree")
+	}
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "policy", "agreements", "london")
+}
+
+// Option changes the configuration a test hub starts with.
+type Option func(*config.Config)
+
+// WithConfig applies fn to the configuration before the hub starts.
+func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+
 // Start runs a hub against the ClickHouse at chAddr, in a new database whose
-// name starts with "t_", and returns once it serves. The hub logs warnings and
-// errors to the test output. The database is dropped by the caller's own
-// connection if it wants; Start leaves it for inspection until the server
-// goes away.
-func Start(t testing.TB, chAddr string, creds *auth.Credentials) app.Info {
+// name starts with "t_" and with share databases and users prefixed
+// "s<same hex>_", and returns once it serves. By default it loads the example
+// London agreements, keeps its files in a temporary directory, and writes
+// the users.d file there (where no ClickHouse reads it). The hub logs
+// warnings and errors to the test output. The database is dropped by the
+// caller's own connection if it wants; Start leaves it for inspection until
+// the server goes away.
+func Start(t testing.TB, chAddr string, creds *auth.Credentials, opts ...Option) app.Info {
 	t.Helper()
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {
@@ -33,7 +57,13 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials) app.Info {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.ClickHouse.Addr = chAddr
 	cfg.ClickHouse.Database = "t_" + hex.EncodeToString(b[:])
+	cfg.Shares.Prefix = "s" + hex.EncodeToString(b[:]) + "_"
+	cfg.DataDir = t.TempDir()
+	cfg.Agreements = ExampleAgreements(t)
 	cfg.ShutdownTimeout = 5 * time.Second
+	for _, o := range opts {
+		o(&cfg)
+	}
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	ready := make(chan app.Info, 1)
@@ -52,11 +82,43 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials) app.Info {
 			if err := <-done; err != nil {
 				t.Errorf("hub stopped with error: %v", err)
 			}
+			dropShares(t, chAddr, cfg.Shares.Prefix)
 		})
 		return info
 	case err := <-done:
 		cancel()
 		t.Fatalf("hub did not start: %v", err)
 		return app.Info{}
+	}
+}
+
+// dropShares drops the share databases a test hub published. A server that
+// is gone (a test may stop it on purpose) has nothing left to drop.
+func dropShares(t testing.TB, chAddr, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: chAddr})
+	if err != nil {
+		t.Logf("drop shares: clickhouse is gone: %v", err)
+		return
+	}
+	defer conn.Close()
+	rows, err := conn.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, ?)", prefix)
+	if err != nil {
+		t.Errorf("drop shares: %v", err)
+		return
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err == nil {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	for _, n := range names {
+		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+n); err != nil {
+			t.Errorf("drop share %s: %v", n, err)
+		}
 	}
 }
