@@ -140,50 +140,53 @@ func revision(dir string, srcs []regoSource, files []sourceFile) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// dataDocument builds data.pathway: the agreements by id, and the indexes
-// the policies look up by org (and dataset) so a decision touches only the
-// caller's own entries.
+// dataDocument builds data.pathway.index, which the policies look up by org
+// (and dataset) so that a decision touches only the caller's own entries:
 //
-//	agreements[id]                     {agreement, valid_from, valid_until, controllers: {org: true}}
-//	index.controllers[org][dataset]    [agreement id, ...]
-//	index.recipients[org]              [{agreement, recipient, valid_from, valid_until, datasets, export, grant}, ...]
+//	controllers[org][dataset]  [{agreement, valid_from, valid_until, controllers: {org: true}}, ...]
+//	recipients[org]            [{agreement, recipient, valid_from, valid_until, datasets, export, grant}, ...]
+//
+// Both lists are in agreement order (agreements arrive sorted by id).
 func dataDocument(agreements []Agreement) map[string]any {
-	byID := map[string]any{}
-	controllers := map[string]map[string][]string{}
-	recipients := map[string]any{}
+	controllers := map[string]map[string][]any{}
+	recipients := map[string][]any{}
 	for _, a := range agreements {
-		ctrl := map[string]any{}
+		ctrl := make(map[string]any, len(a.Controllers))
 		for _, org := range a.Controllers {
 			ctrl[org] = true
-			if controllers[org] == nil {
-				controllers[org] = map[string][]string{}
-			}
-			for _, ds := range a.Datasets {
-				controllers[org][ds] = append(controllers[org][ds], a.ID)
-			}
 		}
-		byID[a.ID] = map[string]any{
+		entry := map[string]any{
 			"agreement":   a.ID,
 			"valid_from":  a.ValidFrom.Format(dateLayout),
 			"valid_until": a.ValidUntil.Format(dateLayout),
 			"controllers": ctrl,
 		}
+		for _, org := range a.Controllers {
+			if controllers[org] == nil {
+				controllers[org] = map[string][]any{}
+			}
+			for _, ds := range a.Datasets {
+				controllers[org][ds] = append(controllers[org][ds], entry)
+			}
+		}
 		for _, r := range a.Recipients {
-			entries, _ := recipients[r.Org].([]any)
-			recipients[r.Org] = append(entries, recipientEntry(&a, &r))
+			recipients[r.Org] = append(recipients[r.Org], recipientEntry(&a, &r))
 		}
 	}
 	ctrlIndex := make(map[string]any, len(controllers))
 	for org, byDataset := range controllers {
 		m := make(map[string]any, len(byDataset))
-		for ds, ids := range byDataset {
-			m[ds] = ids
+		for ds, entries := range byDataset {
+			m[ds] = entries
 		}
 		ctrlIndex[org] = m
 	}
+	recipIndex := make(map[string]any, len(recipients))
+	for org, entries := range recipients {
+		recipIndex[org] = entries
+	}
 	return map[string]any{"pathway": map[string]any{
-		"agreements": byID,
-		"index":      map[string]any{"controllers": ctrlIndex, "recipients": recipients},
+		"index": map[string]any{"controllers": ctrlIndex, "recipients": recipIndex},
 	}}
 }
 

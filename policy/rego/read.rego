@@ -11,95 +11,96 @@ package pathway.read
 import data.pathway.index
 import data.pathway.lib
 
-# entries are the org's recipient entries across every agreement.
-entries := object.get(index.recipients, input.org, [])
+# entries are the org's recipient entries across every agreement, in
+# agreement order, each {agreement, recipient, valid_from, valid_until,
+# datasets, export, grant}.
+default entries := []
 
-requested contains i if {
-	some i, e in entries
-	input.recipient in {"", e.recipient}
-}
+entries := index.recipients[input.org]
 
-covering contains i if {
-	some i in requested
-	covers(entries[i])
-}
+selected(_) if input.recipient == ""
+
+selected(e) if input.recipient == e.recipient
 
 covers(_) if input.dataset == ""
 
 covers(e) if input.dataset in e.datasets
 
-active contains i if {
-	some i in covering
-	lib.active(entries[i], input.date)
-}
+allowed(_) if input.action == "read"
 
-permitted contains i if {
-	some i in active
-	input.action == "read"
-}
-
-permitted contains i if {
-	some i in active
+allowed(e) if {
 	input.action == "export"
-	entries[i].export
+	e.export
 }
 
+grants := [e.grant |
+	some e in entries
+	e.valid_from <= input.date
+	input.date <= e.valid_until
+	selected(e)
+	covers(e)
+	allowed(e)
+]
+
+decision := {
+	"allow": true,
+	"reasons": [sprintf("granted to recipient %q under agreement %q", [g.recipient, g.agreement]) | some g in grants],
+	"agreements": sort({g.agreement | some g in grants}),
+	"grants": grants,
+} if {
+	grants != []
+} else := {
+	"allow": false,
+	"reasons": reasons,
+	"agreements": [],
+	"grants": [],
+}
+
+reasons := sort(deny) if count(deny) > 0
+
+else := ["no agreement in force grants this"]
+
+# The rest explains a refusal, and is evaluated only for one.
+
+requested := [e | some e in entries; selected(e)]
+
+covering := [e | some e in requested; covers(e)]
+
+active := [e |
+	some e in covering
+	e.valid_from <= input.date
+	input.date <= e.valid_until
+]
+
+# deny gives every reason a read or export is refused.
 deny contains sprintf("dataset %q is not one of incidents, health_updates", [input.dataset]) if {
 	input.dataset != ""
 	not input.dataset in lib.datasets
 }
 
 deny contains sprintf("%s is not a recipient of any agreement", [input.org]) if {
-	count(entries) == 0
+	entries == []
 }
 
 deny contains sprintf("%s is not recipient %q", [input.org, input.recipient]) if {
-	count(entries) > 0
-	count(requested) == 0
+	entries != []
+	requested == []
 }
 
 deny contains sprintf("no agreement of %s covers %q", [input.org, input.dataset]) if {
 	input.dataset in lib.datasets
-	count(requested) > 0
-	count(covering) == 0
+	requested != []
+	covering == []
 }
 
 deny contains reason if {
-	count(active) == 0
-	some i in covering
-	reason := lib.inactive_reason(entries[i], input.date)
+	active == []
+	some e in covering
+	reason := lib.inactive_reason(e, input.date)
 }
 
 deny contains sprintf("recipient %q of agreement %q may not export", [e.recipient, e.agreement]) if {
 	input.action == "export"
-	count(permitted) == 0
-	some i in active
-	e := entries[i]
-}
-
-allow if {
-	count(permitted) > 0
-	count(deny) == 0
-}
-
-grants := [entries[i].grant | some i in sort(permitted)]
-
-reasons := [sprintf("granted to recipient %q under agreement %q", [g.recipient, g.agreement]) | some g in grants] if allow
-
-else := sort(deny) if count(deny) > 0
-
-else := ["no agreement in force grants this"]
-
-decision := {
-	"allow": true,
-	"reasons": reasons,
-	"agreements": sort({g.agreement | some g in grants}),
-	"grants": grants,
-} if allow
-
-else := {
-	"allow": false,
-	"reasons": reasons,
-	"agreements": [],
-	"grants": [],
+	some e in active
+	not e.export
 }

@@ -8,7 +8,6 @@
 #   names the incident's force as a controller too.
 package pathway.submit
 
-import data.pathway.agreements
 import data.pathway.index
 import data.pathway.lib
 
@@ -18,26 +17,64 @@ kind := parts[0]
 
 code := parts[1]
 
-# candidates are the agreements naming the org as a controller for the dataset.
-candidates := object.get(index.controllers, [input.org, input.dataset], [])
+force_org := concat("/", ["force", input.force])
 
-active contains id if {
-	some id in candidates
-	lib.active(agreements[id], input.date)
-}
+# candidates are the agreements naming the org as a controller for the
+# dataset, each {agreement, valid_from, valid_until, controllers}.
+default candidates := []
 
-# usable are the active agreements under which this submission may be made.
-usable contains id if {
-	some id in active
+candidates := index.controllers[input.org][input.dataset]
+
+# owns holds when the org may touch the incident at all: a force its own
+# incidents, a trust those at its own place of safety.
+owns if {
 	kind == "force"
+	input.force == code
 }
 
-usable contains id if {
-	some id in active
+owns if {
 	kind == "trust"
-	agreements[id].controllers[concat("/", ["force", input.force])]
+	input.pos_org == code
 }
 
+# usable are the ids of the agreements in force under which the submission
+# may be made: they name the incident's force as a controller too (for a
+# force that owns the incident, itself).
+usable := [a.agreement |
+	some a in candidates
+	a.valid_from <= input.date
+	input.date <= a.valid_until
+	a.controllers[force_org]
+]
+
+decision := {
+	"allow": true,
+	"reasons": [sprintf("allowed under agreement %q", [id]) | some id in usable],
+	"agreements": usable,
+	"grants": [],
+} if {
+	owns
+	usable != []
+} else := {
+	"allow": false,
+	"reasons": reasons,
+	"agreements": [],
+	"grants": [],
+}
+
+reasons := sort(deny) if count(deny) > 0
+
+else := ["no agreement in force permits this submission"]
+
+# The rest explains a refusal, and is evaluated only for one.
+
+active := [a |
+	some a in candidates
+	a.valid_from <= input.date
+	input.date <= a.valid_until
+]
+
+# deny gives every reason a submission is refused.
 deny contains sprintf("dataset %q is not one of incidents, health_updates", [input.dataset]) if {
 	not input.dataset in lib.datasets
 }
@@ -48,14 +85,13 @@ deny contains "the incident's force is not given" if {
 
 deny contains sprintf("%s is not a controller of any agreement covering %q", [input.org, input.dataset]) if {
 	input.dataset in lib.datasets
-	count(candidates) == 0
+	candidates == []
 }
 
 deny contains reason if {
-	count(candidates) > 0
-	count(active) == 0
-	some id in candidates
-	reason := lib.inactive_reason(agreements[id], input.date)
+	active == []
+	some a in candidates
+	reason := lib.inactive_reason(a, input.date)
 }
 
 deny contains sprintf("%s may submit only its own incidents, not those of force %q", [input.org, input.force]) if {
@@ -78,32 +114,7 @@ deny contains sprintf("%s may update only incidents at its own places of safety,
 deny contains msg if {
 	kind == "trust"
 	input.force != ""
-	count(active) > 0
-	count(usable) == 0
-	msg := sprintf("no agreement in force covering %q names both %s and force/%s as controllers", [input.dataset, input.org, input.force])
-}
-
-allow if {
-	count(usable) > 0
-	count(deny) == 0
-}
-
-reasons := [sprintf("allowed under agreement %q", [id]) | some id in sort(usable)] if allow
-
-else := sort(deny) if count(deny) > 0
-
-else := ["no agreement in force permits this submission"]
-
-decision := {
-	"allow": allow,
-	"reasons": reasons,
-	"agreements": sort(usable),
-	"grants": [],
-} if allow
-
-else := {
-	"allow": false,
-	"reasons": reasons,
-	"agreements": [],
-	"grants": [],
+	active != []
+	usable == []
+	msg := sprintf("no agreement in force covering %q names both %s and %s as controllers", [input.dataset, input.org, force_org])
 }

@@ -2,46 +2,33 @@ package pathway.submit_test
 
 import data.pathway.submit
 
-agreements := {
-	"london": {
-		"agreement": "london",
-		"valid_from": "2024-04-01",
-		"valid_until": "2027-03-31",
-		"controllers": {"force/btp": true, "force/metropolitan": true, "trust/RV3": true},
-	},
-	"national": {
-		"agreement": "national",
-		"valid_from": "2024-04-01",
-		"valid_until": "2027-03-31",
-		"controllers": {"force/btp": true, "trust/RXV": true},
-	},
-	"old": {
-		"agreement": "old",
-		"valid_from": "2020-01-01",
-		"valid_until": "2021-12-31",
-		"controllers": {"force/cumbria": true},
-	},
-	"future": {
-		"agreement": "future",
-		"valid_from": "2027-01-01",
-		"valid_until": "2028-12-31",
-		"controllers": {"force/kent": true},
-	},
+agreement(id, from, until, controllers) := {
+	"agreement": id,
+	"valid_from": from,
+	"valid_until": until,
+	"controllers": {c: true | some c in controllers},
 }
 
+london := agreement("london", "2024-04-01", "2027-03-31", ["force/btp", "force/metropolitan", "trust/RV3"])
+
+national := agreement("national", "2024-04-01", "2027-03-31", ["force/btp", "trust/RXV"])
+
+old := agreement("old", "2020-01-01", "2021-12-31", ["force/cumbria"])
+
+future := agreement("future", "2027-01-01", "2028-12-31", ["force/kent"])
+
 index := {"controllers": {
-	"force/btp": {"incidents": ["london", "national"], "health_updates": ["london", "national"]},
-	"force/metropolitan": {"incidents": ["london"]},
-	"trust/RV3": {"health_updates": ["london"]},
-	"trust/RXV": {"health_updates": ["national"]},
-	"force/cumbria": {"incidents": ["old"]},
-	"force/kent": {"incidents": ["future"]},
+	"force/btp": {"incidents": [london, national], "health_updates": [london, national]},
+	"force/metropolitan": {"incidents": [london]},
+	"trust/RV3": {"health_updates": [london]},
+	"trust/RXV": {"health_updates": [national]},
+	"force/cumbria": {"incidents": [old]},
+	"force/kent": {"incidents": [future]},
 }}
 
 decide(overrides) := d if {
 	base := {"action": "submit", "dataset": "incidents", "force": "", "pos_org": "", "recipient": "", "date": "2025-06-01"}
 	d := submit.decision with input as object.union(base, overrides)
-		with data.pathway.agreements as agreements
 		with data.pathway.index as index
 }
 
