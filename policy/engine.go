@@ -198,12 +198,16 @@ func (e *Engine) Reload(ctx context.Context) error {
 	e.metrics.revision.Reset()
 	e.metrics.revision.WithLabelValues(b.revision).Set(1)
 	e.metrics.lastReload.SetToCurrentTime()
-	previous := ""
-	if prev != nil {
-		previous = prev.revision
+	switch {
+	case prev == nil:
+		e.logger.InfoContext(ctx, "policy loaded", "revision", b.revision,
+			"agreements", len(b.agreements), "dir", e.dir)
+	case prev.revision == b.revision:
+		e.logger.DebugContext(ctx, "policy reloaded, unchanged", "revision", b.revision)
+	default:
+		e.logger.InfoContext(ctx, "policy reloaded", "revision", b.revision, "previous", prev.revision,
+			"agreements", len(b.agreements), "dir", e.dir)
 	}
-	e.logger.InfoContext(ctx, "policy loaded", "revision", b.revision, "previous", previous,
-		"agreements", len(b.agreements), "dir", e.dir)
 	return nil
 }
 
