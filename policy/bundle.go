@@ -23,15 +23,22 @@ import (
 //go:embed rego/*.rego
 var regoFiles embed.FS
 
-// decisionQuery is the one rule the engine evaluates.
-const decisionQuery = "data.pathway.decision.main"
+// The rules the engine evaluates: submit and read (which also answers
+// export) directly, and the dispatching entry point for any other action.
+const (
+	submitQuery   = "data.pathway.submit.decision"
+	readQuery     = "data.pathway.read.decision"
+	decisionQuery = "data.pathway.decision.main"
+)
 
 // bundle is one compiled revision: agreements, data document and prepared
 // query. It is immutable once built.
 type bundle struct {
 	revision   string
 	agreements []Agreement
-	query      rego.PreparedEvalQuery
+	submit     rego.PreparedEvalQuery
+	read       rego.PreparedEvalQuery
+	other      rego.PreparedEvalQuery
 }
 
 // regoSource is one embedded Rego file.
@@ -95,26 +102,33 @@ func buildBundle(ctx context.Context, dir string) (*bundle, error) {
 func prepare(ctx context.Context, agreements []Agreement, mods map[string]*ast.Module, rev string) (*bundle, error) {
 	store := inmem.NewFromObjectWithOpts(dataDocument(agreements),
 		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	opts := []func(*rego.Rego){
-		rego.Query(decisionQuery),
-		rego.Store(store),
-		rego.StoreReadAST(true),
-		rego.StrictBuiltinErrors(true),
-		rego.GenerateJSON(keepAST),
-	}
 	names := make([]string, 0, len(mods))
 	for n := range mods {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	for _, n := range names {
-		opts = append(opts, rego.ParsedModule(mods[n]))
+	b := &bundle{revision: rev, agreements: agreements}
+	for _, q := range []struct {
+		query string
+		into  *rego.PreparedEvalQuery
+	}{{submitQuery, &b.submit}, {readQuery, &b.read}, {decisionQuery, &b.other}} {
+		opts := []func(*rego.Rego){
+			rego.Query(q.query),
+			rego.Store(store),
+			rego.StoreReadAST(true),
+			rego.StrictBuiltinErrors(true),
+			rego.GenerateJSON(keepAST),
+		}
+		for _, n := range names {
+			opts = append(opts, rego.ParsedModule(mods[n]))
+		}
+		pq, err := rego.New(opts...).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("compile policy: %w", err)
+		}
+		*q.into = pq
 	}
-	q, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy: %w", err)
-	}
-	return &bundle{revision: rev, agreements: agreements, query: q}, nil
+	return b, nil
 }
 
 // keepAST hands evaluation results back as AST terms, which eval decodes
@@ -141,25 +155,29 @@ func revision(dir string, srcs []regoSource, files []sourceFile) string {
 }
 
 // dataDocument builds data.pathway.index, which the policies look up by org
-// (and dataset) so that a decision touches only the caller's own entries:
+// so that a decision touches only the caller's own entries:
 //
-//	controllers[org][dataset]  [{agreement, valid_from, valid_until, controllers: {org: true}}, ...]
-//	recipients[org]            [{agreement, recipient, valid_from, valid_until, datasets, export, grant}, ...]
+//	controllers[org]   {kind, code, datasets: {dataset: [{agreement, valid_from, valid_until, forces: {force: true}}, ...]}}
+//	recipients[org]    [{agreement, recipient, valid_from, valid_until, datasets, export, match, grant}, ...]
 //
-// Both lists are in agreement order (agreements arrive sorted by id).
+// Lists are in agreement order (agreements arrive sorted by id). forces are
+// the force ids among an agreement's controllers; match holds the lookup
+// sets read.rego tests the input against.
 func dataDocument(agreements []Agreement) map[string]any {
 	controllers := map[string]map[string][]any{}
 	recipients := map[string][]any{}
 	for _, a := range agreements {
-		ctrl := make(map[string]any, len(a.Controllers))
+		forces := map[string]any{}
 		for _, org := range a.Controllers {
-			ctrl[org] = true
+			if id, ok := strings.CutPrefix(org, "force/"); ok {
+				forces[id] = true
+			}
 		}
 		entry := map[string]any{
 			"agreement":   a.ID,
 			"valid_from":  a.ValidFrom.Format(dateLayout),
 			"valid_until": a.ValidUntil.Format(dateLayout),
-			"controllers": ctrl,
+			"forces":      forces,
 		}
 		for _, org := range a.Controllers {
 			if controllers[org] == nil {
@@ -175,11 +193,12 @@ func dataDocument(agreements []Agreement) map[string]any {
 	}
 	ctrlIndex := make(map[string]any, len(controllers))
 	for org, byDataset := range controllers {
-		m := make(map[string]any, len(byDataset))
+		datasets := make(map[string]any, len(byDataset))
 		for ds, entries := range byDataset {
-			m[ds] = entries
+			datasets[ds] = entries
 		}
-		ctrlIndex[org] = m
+		kind, code, _ := strings.Cut(org, "/")
+		ctrlIndex[org] = map[string]any{"kind": kind, "code": code, "datasets": datasets}
 	}
 	recipIndex := make(map[string]any, len(recipients))
 	for org, entries := range recipients {
@@ -191,6 +210,14 @@ func dataDocument(agreements []Agreement) map[string]any {
 }
 
 func recipientEntry(a *Agreement, r *Recipient) map[string]any {
+	datasets := map[string]any{"": true}
+	for _, ds := range a.Datasets {
+		datasets[ds] = true
+	}
+	actions := map[string]any{string(ActionRead): true}
+	if r.Export {
+		actions[string(ActionExport)] = true
+	}
 	return map[string]any{
 		"agreement":   a.ID,
 		"recipient":   r.ID,
@@ -198,6 +225,11 @@ func recipientEntry(a *Agreement, r *Recipient) map[string]any {
 		"valid_until": a.ValidUntil.Format(dateLayout),
 		"datasets":    nonNil(a.Datasets),
 		"export":      r.Export,
+		"match": map[string]any{
+			"recipient": map[string]any{"": true, r.ID: true},
+			"dataset":   datasets,
+			"action":    actions,
+		},
 		"grant": map[string]any{
 			"agreement":   a.ID,
 			"recipient":   r.ID,
@@ -239,7 +271,14 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 		ast.Item(ast.InternedTerm("recipient"), ast.StringTerm(in.Recipient)),
 		ast.Item(ast.InternedTerm("date"), ast.StringTerm(in.Time.In(london).Format(dateLayout))),
 	)
-	rs, err := b.query.Eval(ctx, rego.EvalParsedInput(input))
+	q := b.other
+	switch in.Action {
+	case ActionSubmit:
+		q = b.submit
+	case ActionRead, ActionExport:
+		q = b.read
+	}
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}

@@ -3,12 +3,12 @@ package pathway.decision_test
 import data.pathway.decision
 
 index := {
-	"controllers": {"force/btp": {"incidents": [{
+	"controllers": {"force/btp": {"kind": "force", "code": "btp", "datasets": {"incidents": [{
 		"agreement": "a",
 		"valid_from": "2024-01-01",
 		"valid_until": "2026-12-31",
-		"controllers": {"force/btp": true},
-	}]}},
+		"forces": {"btp": true},
+	}]}}},
 	"recipients": {"force/btp": [{
 		"agreement": "a",
 		"recipient": "btp_analysts",
@@ -16,6 +16,11 @@ index := {
 		"valid_until": "2026-12-31",
 		"datasets": ["incidents"],
 		"export": false,
+		"match": {
+			"recipient": {"": true, "btp_analysts": true},
+			"dataset": {"": true, "incidents": true},
+			"action": {"read": true},
+		},
 		"grant": {"agreement": "a", "recipient": "btp_analysts"},
 	}]},
 }

@@ -11,36 +11,12 @@ package pathway.read
 import data.pathway.index
 import data.pathway.lib
 
-# entries are the org's recipient entries across every agreement, in
-# agreement order, each {agreement, recipient, valid_from, valid_until,
-# datasets, export, grant}.
-default entries := []
-
-entries := index.recipients[input.org]
-
-selected(_) if input.recipient == ""
-
-selected(e) if input.recipient == e.recipient
-
-covers(_) if input.dataset == ""
-
-covers(e) if input.dataset in e.datasets
-
-allowed(_) if input.action == "read"
-
-allowed(e) if {
-	input.action == "export"
-	e.export
-}
-
-grants := [e.grant |
-	some e in entries
-	e.valid_from <= input.date
-	input.date <= e.valid_until
-	selected(e)
-	covers(e)
-	allowed(e)
-]
+# index.recipients[org] is the org's recipient entries across every
+# agreement, in agreement order, each {agreement, recipient, valid_from,
+# valid_until, datasets, export, match, grant}. match holds lookup sets for
+# the input: match.dataset has "" and each dataset covered, match.recipient
+# has "" and the recipient id, match.action has "read", and "export" when
+# the recipient may export.
 
 decision := {
 	"allow": true,
@@ -48,6 +24,14 @@ decision := {
 	"agreements": sort({g.agreement | some g in grants}),
 	"grants": grants,
 } if {
+	grants := [e.grant |
+		some e in index.recipients[input.org]
+		e.valid_from <= input.date
+		input.date <= e.valid_until
+		e.match.recipient[input.recipient]
+		e.match.dataset[input.dataset]
+		e.match.action[input.action]
+	]
 	grants != []
 } else := {
 	"allow": false,
@@ -62,9 +46,13 @@ else := ["no agreement in force grants this"]
 
 # The rest explains a refusal, and is evaluated only for one.
 
-requested := [e | some e in entries; selected(e)]
+default entries := []
 
-covering := [e | some e in requested; covers(e)]
+entries := index.recipients[input.org]
+
+requested := [e | some e in entries; e.match.recipient[input.recipient]]
+
+covering := [e | some e in requested; e.match.dataset[input.dataset]]
 
 active := [e |
 	some e in covering

@@ -9,6 +9,11 @@ entry(agreement, recipient, org, from, until, datasets, export) := {
 	"valid_until": until,
 	"datasets": datasets,
 	"export": export,
+	"match": {
+		"recipient": {"": true, recipient: true},
+		"dataset": {d: true | some d in array.concat([""], datasets)},
+		"action": {a: true | some a in actions(export)},
+	},
 	"grant": {
 		"agreement": agreement,
 		"recipient": recipient,
@@ -17,6 +22,10 @@ entry(agreement, recipient, org, from, until, datasets, export) := {
 		"valid_until": until,
 	},
 }
+
+actions(true) := ["read", "export"]
+
+actions(false) := ["read"]
 
 index := {"recipients": {
 	"icb/QMJ": [entry("london", "ncl_icb", "icb/QMJ", "2024-04-01", "2027-03-31", ["incidents", "health_updates"], true)],

@@ -11,41 +11,9 @@ package pathway.submit
 import data.pathway.index
 import data.pathway.lib
 
-parts := split(input.org, "/")
-
-kind := parts[0]
-
-code := parts[1]
-
-force_org := concat("/", ["force", input.force])
-
-# candidates are the agreements naming the org as a controller for the
-# dataset, each {agreement, valid_from, valid_until, controllers}.
-default candidates := []
-
-candidates := index.controllers[input.org][input.dataset]
-
-# owns holds when the org may touch the incident at all: a force its own
-# incidents, a trust those at its own place of safety.
-owns if {
-	kind == "force"
-	input.force == code
-}
-
-owns if {
-	kind == "trust"
-	input.pos_org == code
-}
-
-# usable are the ids of the agreements in force under which the submission
-# may be made: they name the incident's force as a controller too (for a
-# force that owns the incident, itself).
-usable := [a.agreement |
-	some a in candidates
-	a.valid_from <= input.date
-	input.date <= a.valid_until
-	a.controllers[force_org]
-]
+# index.controllers[org] is {kind, code, datasets: {dataset: [agreement]}},
+# each agreement {agreement, valid_from, valid_until, forces: {force: true}}
+# in id order, where forces are the force controllers.
 
 decision := {
 	"allow": true,
@@ -53,7 +21,14 @@ decision := {
 	"agreements": usable,
 	"grants": [],
 } if {
-	owns
+	org := index.controllers[input.org]
+	owns(org)
+	usable := [a.agreement |
+		some a in org.datasets[input.dataset]
+		a.valid_from <= input.date
+		input.date <= a.valid_until
+		a.forces[input.force]
+	]
 	usable != []
 } else := {
 	"allow": false,
@@ -62,11 +37,33 @@ decision := {
 	"grants": [],
 }
 
+# owns holds when the org may touch the incident at all: a force its own
+# incidents, a trust those at its own place of safety.
+owns(org) if {
+	org.kind == "force"
+	input.force == org.code
+}
+
+owns(org) if {
+	org.kind == "trust"
+	input.pos_org == org.code
+}
+
 reasons := sort(deny) if count(deny) > 0
 
 else := ["no agreement in force permits this submission"]
 
 # The rest explains a refusal, and is evaluated only for one.
+
+parts := split(input.org, "/")
+
+kind := parts[0]
+
+code := parts[1]
+
+default candidates := []
+
+candidates := index.controllers[input.org].datasets[input.dataset]
 
 active := [a |
 	some a in candidates
@@ -115,6 +112,11 @@ deny contains msg if {
 	kind == "trust"
 	input.force != ""
 	active != []
-	usable == []
-	msg := sprintf("no agreement in force covering %q names both %s and %s as controllers", [input.dataset, input.org, force_org])
+	not any_with_force
+	msg := sprintf("no agreement in force covering %q names both %s and force/%s as controllers", [input.dataset, input.org, input.force])
+}
+
+any_with_force if {
+	some a in active
+	a.forces[input.force]
 }

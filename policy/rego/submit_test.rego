@@ -2,28 +2,32 @@ package pathway.submit_test
 
 import data.pathway.submit
 
-agreement(id, from, until, controllers) := {
+agreement(id, from, until, forces) := {
 	"agreement": id,
 	"valid_from": from,
 	"valid_until": until,
-	"controllers": {c: true | some c in controllers},
+	"forces": {f: true | some f in forces},
 }
 
-london := agreement("london", "2024-04-01", "2027-03-31", ["force/btp", "force/metropolitan", "trust/RV3"])
+london := agreement("london", "2024-04-01", "2027-03-31", ["btp", "metropolitan"])
 
-national := agreement("national", "2024-04-01", "2027-03-31", ["force/btp", "trust/RXV"])
+national := agreement("national", "2024-04-01", "2027-03-31", ["btp"])
 
-old := agreement("old", "2020-01-01", "2021-12-31", ["force/cumbria"])
+old := agreement("old", "2020-01-01", "2021-12-31", ["cumbria"])
 
-future := agreement("future", "2027-01-01", "2028-12-31", ["force/kent"])
+future := agreement("future", "2027-01-01", "2028-12-31", ["kent"])
+
+controller(org, datasets) := {"kind": kind, "code": code, "datasets": datasets} if {
+	[kind, code] := split(org, "/")
+}
 
 index := {"controllers": {
-	"force/btp": {"incidents": [london, national], "health_updates": [london, national]},
-	"force/metropolitan": {"incidents": [london]},
-	"trust/RV3": {"health_updates": [london]},
-	"trust/RXV": {"health_updates": [national]},
-	"force/cumbria": {"incidents": [old]},
-	"force/kent": {"incidents": [future]},
+	"force/btp": controller("force/btp", {"incidents": [london, national], "health_updates": [london, national]}),
+	"force/metropolitan": controller("force/metropolitan", {"incidents": [london]}),
+	"trust/RV3": controller("trust/RV3", {"health_updates": [london]}),
+	"trust/RXV": controller("trust/RXV", {"health_updates": [national]}),
+	"force/cumbria": controller("force/cumbria", {"incidents": [old]}),
+	"force/kent": controller("force/kent", {"incidents": [future]}),
 }}
 
 decide(overrides) := d if {
