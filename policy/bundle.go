@@ -289,7 +289,11 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 	if !ok {
 		return fmt.Errorf("evaluate: unexpected result %T", rs[0].Expressions[0].Value)
 	}
-	return decodeDecision(t.Value, d)
+	if err := decodeDecision(t.Value, d); err != nil {
+		return err
+	}
+	explainAllow(d)
+	return nil
 }
 
 // decodeDecision reads the policy's {allow, reasons, agreements, grants}.
@@ -316,6 +320,28 @@ func decodeDecision(v ast.Value, d *Decision) error {
 		}
 	}
 	return dec.err
+}
+
+// explainAllow words the reasons of an allowed decision, which the policies
+// leave empty: one per grant for a read or export, otherwise one per
+// agreement; and lists the grants' agreements, sorted and distinct.
+func explainAllow(d *Decision) {
+	if !d.Allow || len(d.Reasons) > 0 {
+		return
+	}
+	if len(d.Grants) == 0 {
+		for _, id := range d.Agreements {
+			d.Reasons = append(d.Reasons, fmt.Sprintf("allowed under agreement %q", id))
+		}
+		return
+	}
+	for _, g := range d.Grants {
+		d.Reasons = append(d.Reasons, fmt.Sprintf("granted to recipient %q under agreement %q", g.Recipient, g.Agreement))
+		if !slices.Contains(d.Agreements, g.Agreement) {
+			d.Agreements = append(d.Agreements, g.Agreement)
+		}
+	}
+	slices.Sort(d.Agreements)
 }
 
 func decodeGrant(dec *decoder) Grant {

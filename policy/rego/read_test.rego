@@ -51,14 +51,12 @@ test_read_returns_one_grant_per_recipient_in_force if {
 	d := decide({"org": "force/btp"})
 	d.allow
 	[g.recipient | some g in d.grants] == ["btp_analysts", "btp_supervisors"]
-	d.agreements == ["london", "national"]
 }
 
 test_read_grant_carries_the_entrys_obligations if {
 	d := decide({"org": "icb/QMJ"})
 	d.allow
 	d.grants == [index.recipients["icb/QMJ"][0].grant]
-	d.reasons == ["granted to recipient \"ncl_icb\" under agreement \"london\""]
 }
 
 test_read_restricted_to_one_recipient if {
