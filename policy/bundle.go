@@ -296,32 +296,6 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 	return nil
 }
 
-// decodeDecision reads the policy's {allow, reasons, agreements, grants}.
-func decodeDecision(v ast.Value, d *Decision) error {
-	obj, ok := v.(ast.Object)
-	if !ok {
-		return fmt.Errorf("decode decision: want an object, got %v", ast.ValueName(v))
-	}
-	dec := decoder{obj: obj}
-	d.Allow = dec.bool("allow")
-	d.Reasons = dec.strings("reasons")
-	d.Agreements = dec.strings("agreements")
-	if arr, ok := dec.value("grants").(*ast.Array); ok {
-		for i := range arr.Len() {
-			g, ok := arr.Elem(i).Value.(ast.Object)
-			if !ok {
-				return errors.New("decode decision: a grant is not an object")
-			}
-			gd := decoder{obj: g}
-			d.Grants = append(d.Grants, decodeGrant(&gd))
-			if gd.err != nil {
-				return gd.err
-			}
-		}
-	}
-	return dec.err
-}
-
 // explainAllow words the reasons of an allowed decision, which the policies
 // leave empty: one per grant for a read or export, otherwise one per
 // agreement; and lists the grants' agreements, sorted and distinct.
@@ -342,33 +316,4 @@ func explainAllow(d *Decision) {
 		}
 	}
 	slices.Sort(d.Agreements)
-}
-
-func decodeGrant(dec *decoder) Grant {
-	g := Grant{
-		Agreement:   dec.string("agreement"),
-		Recipient:   dec.string("recipient"),
-		Org:         dec.string("org"),
-		Role:        dec.string("role"),
-		Purpose:     dec.string("purpose"),
-		Granularity: dec.string("granularity"),
-		Datasets:    dec.strings("datasets"),
-		Forces:      dec.strings("forces"),
-		Regions:     dec.strings("regions"),
-		LADs:        dec.strings("lads"),
-		Measures:    dec.strings("measures"),
-		Fields:      dec.strings("fields"),
-		Threshold:   dec.int("threshold"),
-		Rounding:    dec.int("rounding"),
-		Export:      dec.bool("export"),
-	}
-	if r, ok := dec.value("retention").(ast.Object); ok {
-		rd := decoder{obj: r}
-		g.Retention = Retention{Count: rd.int("count"), Unit: rd.string("unit")}
-		if rd.err != nil {
-			dec.fail("retention", "a retention")
-		}
-	}
-	g.ValidUntil, _ = time.Parse(dateLayout, dec.string("valid_until"))
-	return g
 }
