@@ -31,7 +31,9 @@ type Input struct {
 	// Dataset is "incidents" or "health_updates". Submit needs it; for read
 	// and export it may be empty, meaning any dataset.
 	Dataset string
-	// Force is, for submit, the force that owns the incident(s).
+	// Force is, for submit, the force id that owns the incident(s), e.g.
+	// "btp". Required: a force may submit only its own incidents, and a
+	// trust only under an agreement that names this force as a controller.
 	Force string
 	// PosOrg is, for a submit by a trust, the ODS organisation code of the
 	// incident's place of safety; empty when unknown, which denies.
