@@ -23,15 +23,22 @@ import (
 //go:embed rego/*.rego
 var regoFiles embed.FS
 
-// decisionQuery is the one rule the engine evaluates.
-const decisionQuery = "data.pathway.decision.main"
+// The rules the engine evaluates: submit and read (which also answers
+// export) directly, and the dispatching entry point for any other action.
+const (
+	submitQuery   = "data.pathway.submit.decision"
+	readQuery     = "data.pathway.read.decision"
+	decisionQuery = "data.pathway.decision.main"
+)
 
 // bundle is one compiled revision: agreements, data document and prepared
 // query. It is immutable once built.
 type bundle struct {
 	revision   string
 	agreements []Agreement
-	query      rego.PreparedEvalQuery
+	submit     rego.PreparedEvalQuery
+	read       rego.PreparedEvalQuery
+	other      rego.PreparedEvalQuery
 }
 
 // regoSource is one embedded Rego file.
@@ -95,26 +102,33 @@ func buildBundle(ctx context.Context, dir string) (*bundle, error) {
 func prepare(ctx context.Context, agreements []Agreement, mods map[string]*ast.Module, rev string) (*bundle, error) {
 	store := inmem.NewFromObjectWithOpts(dataDocument(agreements),
 		inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	opts := []func(*rego.Rego){
-		rego.Query(decisionQuery),
-		rego.Store(store),
-		rego.StoreReadAST(true),
-		rego.StrictBuiltinErrors(true),
-		rego.GenerateJSON(keepAST),
-	}
 	names := make([]string, 0, len(mods))
 	for n := range mods {
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	for _, n := range names {
-		opts = append(opts, rego.ParsedModule(mods[n]))
+	b := &bundle{revision: rev, agreements: agreements}
+	for _, q := range []struct {
+		query string
+		into  *rego.PreparedEvalQuery
+	}{{submitQuery, &b.submit}, {readQuery, &b.read}, {decisionQuery, &b.other}} {
+		opts := []func(*rego.Rego){
+			rego.Query(q.query),
+			rego.Store(store),
+			rego.StoreReadAST(true),
+			rego.StrictBuiltinErrors(true),
+			rego.GenerateJSON(keepAST),
+		}
+		for _, n := range names {
+			opts = append(opts, rego.ParsedModule(mods[n]))
+		}
+		pq, err := rego.New(opts...).PrepareForEval(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("compile policy: %w", err)
+		}
+		*q.into = pq
 	}
-	q, err := rego.New(opts...).PrepareForEval(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("compile policy: %w", err)
-	}
-	return &bundle{revision: rev, agreements: agreements, query: q}, nil
+	return b, nil
 }
 
 // keepAST hands evaluation results back as AST terms, which eval decodes
@@ -140,54 +154,70 @@ func revision(dir string, srcs []regoSource, files []sourceFile) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// dataDocument builds data.pathway: the agreements by id, and the indexes
-// the policies look up by org (and dataset) so a decision touches only the
-// caller's own entries.
+// dataDocument builds data.pathway.index, which the policies look up by org
+// so that a decision touches only the caller's own entries:
 //
-//	agreements[id]                     {agreement, valid_from, valid_until, controllers: {org: true}}
-//	index.controllers[org][dataset]    [agreement id, ...]
-//	index.recipients[org]              [{agreement, recipient, valid_from, valid_until, datasets, export, grant}, ...]
+//	controllers[org]   {kind, code, datasets: {dataset: [{agreement, valid_from, valid_until, forces: {force: true}}, ...]}}
+//	recipients[org]    [{agreement, recipient, valid_from, valid_until, datasets, export, match, grant}, ...]
+//
+// Lists are in agreement order (agreements arrive sorted by id). forces are
+// the force ids among an agreement's controllers; match holds the lookup
+// sets read.rego tests the input against.
 func dataDocument(agreements []Agreement) map[string]any {
-	byID := map[string]any{}
-	controllers := map[string]map[string][]string{}
-	recipients := map[string]any{}
+	controllers := map[string]map[string][]any{}
+	recipients := map[string][]any{}
 	for _, a := range agreements {
-		ctrl := map[string]any{}
+		forces := map[string]any{}
 		for _, org := range a.Controllers {
-			ctrl[org] = true
-			if controllers[org] == nil {
-				controllers[org] = map[string][]string{}
-			}
-			for _, ds := range a.Datasets {
-				controllers[org][ds] = append(controllers[org][ds], a.ID)
+			if id, ok := strings.CutPrefix(org, "force/"); ok {
+				forces[id] = true
 			}
 		}
-		byID[a.ID] = map[string]any{
+		entry := map[string]any{
 			"agreement":   a.ID,
 			"valid_from":  a.ValidFrom.Format(dateLayout),
 			"valid_until": a.ValidUntil.Format(dateLayout),
-			"controllers": ctrl,
+			"forces":      forces,
+		}
+		for _, org := range a.Controllers {
+			if controllers[org] == nil {
+				controllers[org] = map[string][]any{}
+			}
+			for _, ds := range a.Datasets {
+				controllers[org][ds] = append(controllers[org][ds], entry)
+			}
 		}
 		for _, r := range a.Recipients {
-			entries, _ := recipients[r.Org].([]any)
-			recipients[r.Org] = append(entries, recipientEntry(&a, &r))
+			recipients[r.Org] = append(recipients[r.Org], recipientEntry(&a, &r))
 		}
 	}
 	ctrlIndex := make(map[string]any, len(controllers))
 	for org, byDataset := range controllers {
-		m := make(map[string]any, len(byDataset))
-		for ds, ids := range byDataset {
-			m[ds] = ids
+		datasets := make(map[string]any, len(byDataset))
+		for ds, entries := range byDataset {
+			datasets[ds] = entries
 		}
-		ctrlIndex[org] = m
+		kind, code, _ := strings.Cut(org, "/")
+		ctrlIndex[org] = map[string]any{"kind": kind, "code": code, "datasets": datasets}
+	}
+	recipIndex := make(map[string]any, len(recipients))
+	for org, entries := range recipients {
+		recipIndex[org] = entries
 	}
 	return map[string]any{"pathway": map[string]any{
-		"agreements": byID,
-		"index":      map[string]any{"controllers": ctrlIndex, "recipients": recipients},
+		"index": map[string]any{"controllers": ctrlIndex, "recipients": recipIndex},
 	}}
 }
 
 func recipientEntry(a *Agreement, r *Recipient) map[string]any {
+	datasets := map[string]any{"": true}
+	for _, ds := range a.Datasets {
+		datasets[ds] = true
+	}
+	actions := map[string]any{string(ActionRead): true}
+	if r.Export {
+		actions[string(ActionExport)] = true
+	}
 	return map[string]any{
 		"agreement":   a.ID,
 		"recipient":   r.ID,
@@ -195,6 +225,11 @@ func recipientEntry(a *Agreement, r *Recipient) map[string]any {
 		"valid_until": a.ValidUntil.Format(dateLayout),
 		"datasets":    nonNil(a.Datasets),
 		"export":      r.Export,
+		"match": map[string]any{
+			"recipient": map[string]any{"": true, r.ID: true},
+			"dataset":   datasets,
+			"action":    actions,
+		},
 		"grant": map[string]any{
 			"agreement":   a.ID,
 			"recipient":   r.ID,
@@ -236,7 +271,14 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 		ast.Item(ast.InternedTerm("recipient"), ast.StringTerm(in.Recipient)),
 		ast.Item(ast.InternedTerm("date"), ast.StringTerm(in.Time.In(london).Format(dateLayout))),
 	)
-	rs, err := b.query.Eval(ctx, rego.EvalParsedInput(input))
+	q := b.other
+	switch in.Action {
+	case ActionSubmit:
+		q = b.submit
+	case ActionRead, ActionExport:
+		q = b.read
+	}
+	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {
 		return fmt.Errorf("evaluate: %w", err)
 	}
@@ -247,60 +289,31 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 	if !ok {
 		return fmt.Errorf("evaluate: unexpected result %T", rs[0].Expressions[0].Value)
 	}
-	return decodeDecision(t.Value, d)
+	if err := decodeDecision(t.Value, d); err != nil {
+		return err
+	}
+	explainAllow(d)
+	return nil
 }
 
-// decodeDecision reads the policy's {allow, reasons, agreements, grants}.
-func decodeDecision(v ast.Value, d *Decision) error {
-	obj, ok := v.(ast.Object)
-	if !ok {
-		return fmt.Errorf("decode decision: want an object, got %v", ast.ValueName(v))
+// explainAllow words the reasons of an allowed decision, which the policies
+// leave empty: one per grant for a read or export, otherwise one per
+// agreement; and lists the grants' agreements, sorted and distinct.
+func explainAllow(d *Decision) {
+	if !d.Allow || len(d.Reasons) > 0 {
+		return
 	}
-	dec := decoder{obj: obj}
-	d.Allow = dec.bool("allow")
-	d.Reasons = dec.strings("reasons")
-	d.Agreements = dec.strings("agreements")
-	if arr, ok := dec.value("grants").(*ast.Array); ok {
-		for i := range arr.Len() {
-			g, ok := arr.Elem(i).Value.(ast.Object)
-			if !ok {
-				return errors.New("decode decision: a grant is not an object")
-			}
-			gd := decoder{obj: g}
-			d.Grants = append(d.Grants, decodeGrant(&gd))
-			if gd.err != nil {
-				return gd.err
-			}
+	if len(d.Grants) == 0 {
+		for _, id := range d.Agreements {
+			d.Reasons = append(d.Reasons, fmt.Sprintf("allowed under agreement %q", id))
+		}
+		return
+	}
+	for _, g := range d.Grants {
+		d.Reasons = append(d.Reasons, fmt.Sprintf("granted to recipient %q under agreement %q", g.Recipient, g.Agreement))
+		if !slices.Contains(d.Agreements, g.Agreement) {
+			d.Agreements = append(d.Agreements, g.Agreement)
 		}
 	}
-	return dec.err
-}
-
-func decodeGrant(dec *decoder) Grant {
-	g := Grant{
-		Agreement:   dec.string("agreement"),
-		Recipient:   dec.string("recipient"),
-		Org:         dec.string("org"),
-		Role:        dec.string("role"),
-		Purpose:     dec.string("purpose"),
-		Granularity: dec.string("granularity"),
-		Datasets:    dec.strings("datasets"),
-		Forces:      dec.strings("forces"),
-		Regions:     dec.strings("regions"),
-		LADs:        dec.strings("lads"),
-		Measures:    dec.strings("measures"),
-		Fields:      dec.strings("fields"),
-		Threshold:   dec.int("threshold"),
-		Rounding:    dec.int("rounding"),
-		Export:      dec.bool("export"),
-	}
-	if r, ok := dec.value("retention").(ast.Object); ok {
-		rd := decoder{obj: r}
-		g.Retention = Retention{Count: rd.int("count"), Unit: rd.string("unit")}
-		if rd.err != nil {
-			dec.fail("retention", "a retention")
-		}
-	}
-	g.ValidUntil, _ = time.Parse(dateLayout, dec.string("valid_until"))
-	return g
+	slices.Sort(d.Agreements)
 }

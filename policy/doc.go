@@ -1,7 +1,34 @@
 // Package policy holds Pathway Hub's data-sharing agreements and decides, under
 // them, who may submit data and who may see what.
 //
-// Agreements are YAML files (see README.md in this directory for the format).
+// Agreements are YAML files, one or more agreements to a file (README.md in
+// this directory documents every field):
+//
+//	agreements:
+//	  - id: london-rcrp
+//	    title: London RCRP data sharing
+//	    version: "2024.1"
+//	    controllers: [force/btp, trust/RV3]        # who submits
+//	    datasets: [incidents, health_updates]
+//	    valid_from: 2024-04-01                     # inclusive
+//	    valid_until: 2027-03-31                    # inclusive
+//	    retention: 24 months                       # N days | months | years
+//	    recipients:
+//	      - id: ncl_icb                            # unique everywhere; names share_ncl_icb
+//	        org: icb/QMJ
+//	        role: commissioner
+//	        purpose: Commission crisis services.
+//	        scope: {lads: [E09000007]}             # forces, regions and/or lads
+//	        granularity: aggregate                 # or record (force roles only)
+//	        measures: [all]                        # or fields: [...] for record
+//	        disclosure: {threshold: 7, rounding: 5}
+//	        export: true
+//
+// LoadAgreements validates a directory of such files and reports every
+// problem, naming the file, the agreement and the field; unknown keys are
+// errors. A new revision of an agreement is an edit of its file: the engine's
+// revision (a hash of the Rego sources and the files) changes with it.
+//
 // An Engine loads every *.yaml file under a directory, validates it, and
 // evaluates the embedded Rego policies (rego/*.rego) against an index of the
 // agreements with OPA's prepared queries:

@@ -31,7 +31,9 @@ type Input struct {
 	// Dataset is "incidents" or "health_updates". Submit needs it; for read
 	// and export it may be empty, meaning any dataset.
 	Dataset string
-	// Force is, for submit, the force that owns the incident(s).
+	// Force is, for submit, the force id that owns the incident(s), e.g.
+	// "btp". Required: a force may submit only its own incidents, and a
+	// trust only under an agreement that names this force as a controller.
 	Force string
 	// PosOrg is, for a submit by a trust, the ODS organisation code of the
 	// incident's place of safety; empty when unknown, which denies.
@@ -198,12 +200,16 @@ func (e *Engine) Reload(ctx context.Context) error {
 	e.metrics.revision.Reset()
 	e.metrics.revision.WithLabelValues(b.revision).Set(1)
 	e.metrics.lastReload.SetToCurrentTime()
-	previous := ""
-	if prev != nil {
-		previous = prev.revision
+	switch {
+	case prev == nil:
+		e.logger.InfoContext(ctx, "policy loaded", "revision", b.revision,
+			"agreements", len(b.agreements), "dir", e.dir)
+	case prev.revision == b.revision:
+		e.logger.DebugContext(ctx, "policy reloaded, unchanged", "revision", b.revision)
+	default:
+		e.logger.InfoContext(ctx, "policy reloaded", "revision", b.revision, "previous", prev.revision,
+			"agreements", len(b.agreements), "dir", e.dir)
 	}
-	e.logger.InfoContext(ctx, "policy loaded", "revision", b.revision, "previous", previous,
-		"agreements", len(b.agreements), "dir", e.dir)
 	return nil
 }
 

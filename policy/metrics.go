@@ -39,6 +39,9 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Unix time of the last successful policy load.",
 		}),
 	}
+	// Both outcomes exist from the start, so a first failure is an increase.
+	m.reloads.WithLabelValues("success")
+	m.reloads.WithLabelValues("failure")
 	if reg == nil {
 		return m, nil
 	}

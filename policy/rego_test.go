@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -44,5 +45,27 @@ func TestRegoUnitTests(t *testing.T) {
 	passed, failed, err := policy.RunRegoTests(t.Context())
 	if err != nil || failed != 0 || passed != len(results) {
 		t.Errorf("RunRegoTests = %d passed, %d failed, %v; want %d, 0, nil", passed, failed, err, len(results))
+	}
+}
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	report, err := policy.Check(t.Context(), londonDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := newEngine(t, londonDir, nil)
+	if report.Revision != e.Revision() || len(report.Agreements) != 2 || report.RegoPassed == 0 || report.RegoFailed != 0 {
+		t.Errorf("report = %+v, engine revision %s", report, e.Revision())
+	}
+
+	bad := t.TempDir()
+	writeFile(t, filepath.Join(bad, "x.yaml"), mustRead(t, "testdata/dates.bad.yaml"))
+	report, err = policy.Check(t.Context(), bad)
+	if err == nil || !strings.Contains(err.Error(), `agreement "backwards": valid_until`) {
+		t.Errorf("Check of a bad directory: %v", err)
+	}
+	if report.Revision != "" || report.RegoPassed == 0 {
+		t.Errorf("report of a bad directory = %+v", report)
 	}
 }

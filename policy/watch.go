@@ -21,7 +21,11 @@ func (e *Engine) Watch(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("policy: watch: %w", err)
 	}
-	defer func() { _ = w.Close() }()
+	defer func() {
+		if err := w.Close(); err != nil {
+			e.logger.WarnContext(ctx, "agreement watch: close", "error", err)
+		}
+	}()
 	if err := addDirs(w, e.dir); err != nil {
 		return fmt.Errorf("policy: watch: %w", err)
 	}

@@ -3,7 +3,9 @@
 # description: |
 #   The one entry point the engine evaluates. input is
 #   {action, org, dataset, force, pos_org, recipient, date}; the result is
-#   {allow, reasons, agreements, grants}.
+#   {allow, reasons, agreements, grants}. When allow is true, reasons (and,
+#   for read and export, agreements) are left empty and the engine derives
+#   them: one reason per agreement or grant, and the grants' agreements.
 package pathway.decision
 
 import data.pathway.read

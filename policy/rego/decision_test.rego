@@ -2,15 +2,13 @@ package pathway.decision_test
 
 import data.pathway.decision
 
-agreements := {"a": {
-	"agreement": "a",
-	"valid_from": "2024-01-01",
-	"valid_until": "2026-12-31",
-	"controllers": {"force/btp": true},
-}}
-
 index := {
-	"controllers": {"force/btp": {"incidents": ["a"]}},
+	"controllers": {"force/btp": {"kind": "force", "code": "btp", "datasets": {"incidents": [{
+		"agreement": "a",
+		"valid_from": "2024-01-01",
+		"valid_until": "2026-12-31",
+		"forces": {"btp": true},
+	}]}}},
 	"recipients": {"force/btp": [{
 		"agreement": "a",
 		"recipient": "btp_analysts",
@@ -18,6 +16,11 @@ index := {
 		"valid_until": "2026-12-31",
 		"datasets": ["incidents"],
 		"export": false,
+		"match": {
+			"recipient": {"": true, "btp_analysts": true},
+			"dataset": {"": true, "incidents": true},
+			"action": {"read": true},
+		},
 		"grant": {"agreement": "a", "recipient": "btp_analysts"},
 	}]},
 }
@@ -25,7 +28,6 @@ index := {
 decide(action) := d if {
 	inp := {"action": action, "org": "force/btp", "dataset": "incidents", "force": "btp", "pos_org": "", "recipient": "", "date": "2025-01-01"}
 	d := decision.main with input as inp
-		with data.pathway.agreements as agreements
 		with data.pathway.index as index
 }
 

@@ -5,13 +5,6 @@
 #   input.date is the decision's calendar date in Europe/London.
 package pathway.lib
 
-# active holds when an agreement (or a recipient entry carrying its
-# agreement's dates) is in force on date.
-active(a, date) if {
-	a.valid_from <= date
-	date <= a.valid_until
-}
-
 # inactive_reason says why an agreement is not in force on date.
 inactive_reason(a, date) := sprintf("agreement %q expired on %s", [a.agreement, a.valid_until]) if {
 	date > a.valid_until

@@ -11,95 +11,86 @@ package pathway.read
 import data.pathway.index
 import data.pathway.lib
 
-# entries are the org's recipient entries across every agreement.
-entries := object.get(index.recipients, input.org, [])
+# index.recipients[org] is the org's recipient entries across every
+# agreement, in agreement order, each {agreement, recipient, valid_from,
+# valid_until, datasets, export, match, grant}. match holds lookup sets for
+# the input: match.dataset has "" and each dataset covered, match.recipient
+# has "" and the recipient id, match.action has "read", and "export" when
+# the recipient may export.
 
-requested contains i if {
-	some i, e in entries
-	input.recipient in {"", e.recipient}
+# An allowed decision leaves its reasons and agreements for the engine to
+# derive from the grants, which keeps the common path short.
+decision := {
+	"allow": true,
+	"reasons": [],
+	"agreements": [],
+	"grants": grants,
+} if {
+	grants := [e.grant |
+		some e in index.recipients[input.org]
+		e.valid_from <= input.date
+		input.date <= e.valid_until
+		e.match.recipient[input.recipient]
+		e.match.dataset[input.dataset]
+		e.match.action[input.action]
+	]
+	grants != []
+} else := {
+	"allow": false,
+	"reasons": reasons,
+	"agreements": [],
+	"grants": [],
 }
 
-covering contains i if {
-	some i in requested
-	covers(entries[i])
-}
+reasons := sort(deny) if count(deny) > 0
 
-covers(_) if input.dataset == ""
+else := ["no agreement in force grants this"]
 
-covers(e) if input.dataset in e.datasets
+# The rest explains a refusal, and is evaluated only for one.
 
-active contains i if {
-	some i in covering
-	lib.active(entries[i], input.date)
-}
+default entries := []
 
-permitted contains i if {
-	some i in active
-	input.action == "read"
-}
+entries := index.recipients[input.org]
 
-permitted contains i if {
-	some i in active
-	input.action == "export"
-	entries[i].export
-}
+requested := [e | some e in entries; e.match.recipient[input.recipient]]
 
+covering := [e | some e in requested; e.match.dataset[input.dataset]]
+
+active := [e |
+	some e in covering
+	e.valid_from <= input.date
+	input.date <= e.valid_until
+]
+
+# deny gives every reason a read or export is refused.
 deny contains sprintf("dataset %q is not one of incidents, health_updates", [input.dataset]) if {
 	input.dataset != ""
 	not input.dataset in lib.datasets
 }
 
 deny contains sprintf("%s is not a recipient of any agreement", [input.org]) if {
-	count(entries) == 0
+	entries == []
 }
 
 deny contains sprintf("%s is not recipient %q", [input.org, input.recipient]) if {
-	count(entries) > 0
-	count(requested) == 0
+	entries != []
+	requested == []
 }
 
 deny contains sprintf("no agreement of %s covers %q", [input.org, input.dataset]) if {
 	input.dataset in lib.datasets
-	count(requested) > 0
-	count(covering) == 0
+	requested != []
+	covering == []
 }
 
 deny contains reason if {
-	count(active) == 0
-	some i in covering
-	reason := lib.inactive_reason(entries[i], input.date)
+	active == []
+	some e in covering
+	reason := lib.inactive_reason(e, input.date)
 }
 
 deny contains sprintf("recipient %q of agreement %q may not export", [e.recipient, e.agreement]) if {
 	input.action == "export"
-	count(permitted) == 0
-	some i in active
-	e := entries[i]
-}
-
-allow if {
-	count(permitted) > 0
-	count(deny) == 0
-}
-
-grants := [entries[i].grant | some i in sort(permitted)]
-
-reasons := [sprintf("granted to recipient %q under agreement %q", [g.recipient, g.agreement]) | some g in grants] if allow
-
-else := sort(deny) if count(deny) > 0
-
-else := ["no agreement in force grants this"]
-
-decision := {
-	"allow": true,
-	"reasons": reasons,
-	"agreements": sort({g.agreement | some g in grants}),
-	"grants": grants,
-} if allow
-
-else := {
-	"allow": false,
-	"reasons": reasons,
-	"agreements": [],
-	"grants": [],
+	some e in active
+	not e.export
 }

@@ -8,9 +8,54 @@
 #   names the incident's force as a controller too.
 package pathway.submit
 
-import data.pathway.agreements
 import data.pathway.index
 import data.pathway.lib
+
+# index.controllers[org] is {kind, code, datasets: {dataset: [agreement]}},
+# each agreement {agreement, valid_from, valid_until, forces: {force: true}}
+# in id order, where forces are the force controllers.
+
+# An allowed decision leaves its reasons for the engine to word, one per
+# agreement, which keeps the common path short.
+decision := {
+	"allow": true,
+	"reasons": [],
+	"agreements": usable,
+	"grants": [],
+} if {
+	org := index.controllers[input.org]
+	owns(org)
+	usable := [a.agreement |
+		some a in org.datasets[input.dataset]
+		a.valid_from <= input.date
+		input.date <= a.valid_until
+		a.forces[input.force]
+	]
+	usable != []
+} else := {
+	"allow": false,
+	"reasons": reasons,
+	"agreements": [],
+	"grants": [],
+}
+
+# owns holds when the org may touch the incident at all: a force its own
+# incidents, a trust those at its own place of safety.
+owns(org) if {
+	org.kind == "force"
+	input.force == org.code
+}
+
+owns(org) if {
+	org.kind == "trust"
+	input.pos_org == org.code
+}
+
+reasons := sort(deny) if count(deny) > 0
+
+else := ["no agreement in force permits this submission"]
+
+# The rest explains a refusal, and is evaluated only for one.
 
 parts := split(input.org, "/")
 
@@ -18,26 +63,17 @@ kind := parts[0]
 
 code := parts[1]
 
-# candidates are the agreements naming the org as a controller for the dataset.
-candidates := object.get(index.controllers, [input.org, input.dataset], [])
+default candidates := []
 
-active contains id if {
-	some id in candidates
-	lib.active(agreements[id], input.date)
-}
+candidates := index.controllers[input.org].datasets[input.dataset]
 
-# usable are the active agreements under which this submission may be made.
-usable contains id if {
-	some id in active
-	kind == "force"
-}
+active := [a |
+	some a in candidates
+	a.valid_from <= input.date
+	input.date <= a.valid_until
+]
 
-usable contains id if {
-	some id in active
-	kind == "trust"
-	agreements[id].controllers[concat("/", ["force", input.force])]
-}
-
+# deny gives every reason a submission is refused.
 deny contains sprintf("dataset %q is not one of incidents, health_updates", [input.dataset]) if {
 	not input.dataset in lib.datasets
 }
@@ -48,14 +84,13 @@ deny contains "the incident's force is not given" if {
 
 deny contains sprintf("%s is not a controller of any agreement covering %q", [input.org, input.dataset]) if {
 	input.dataset in lib.datasets
-	count(candidates) == 0
+	candidates == []
 }
 
 deny contains reason if {
-	count(candidates) > 0
-	count(active) == 0
-	some id in candidates
-	reason := lib.inactive_reason(agreements[id], input.date)
+	active == []
+	some a in candidates
+	reason := lib.inactive_reason(a, input.date)
 }
 
 deny contains sprintf("%s may submit only its own incidents, not those of force %q", [input.org, input.force]) if {
@@ -78,32 +113,12 @@ deny contains sprintf("%s may update only incidents at its own places of safety,
 deny contains msg if {
 	kind == "trust"
 	input.force != ""
-	count(active) > 0
-	count(usable) == 0
+	active != []
+	not any_with_force
 	msg := sprintf("no agreement in force covering %q names both %s and force/%s as controllers", [input.dataset, input.org, input.force])
 }
 
-allow if {
-	count(usable) > 0
-	count(deny) == 0
-}
-
-reasons := [sprintf("allowed under agreement %q", [id]) | some id in sort(usable)] if allow
-
-else := sort(deny) if count(deny) > 0
-
-else := ["no agreement in force permits this submission"]
-
-decision := {
-	"allow": allow,
-	"reasons": reasons,
-	"agreements": sort(usable),
-	"grants": [],
-} if allow
-
-else := {
-	"allow": false,
-	"reasons": reasons,
-	"agreements": [],
-	"grants": [],
+any_with_force if {
+	some a in active
+	a.forces[input.force]
 }

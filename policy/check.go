@@ -112,3 +112,38 @@ func strictCompiler() *ast.Compiler {
 		WithUseTypeCheckAnnotations(true).
 		WithStrict(true)
 }
+
+// CheckReport is what Check found.
+type CheckReport struct {
+	// Agreements are the agreements loaded, sorted by id.
+	Agreements []Agreement
+	// Revision is the revision an Engine over the directory would have.
+	Revision string
+	// RegoPassed and RegoFailed count the Rego unit tests.
+	RegoPassed, RegoFailed int
+}
+
+// Check is everything `pathwayctl agreements check DIR` needs: it loads and
+// validates the agreements under dir, compiles them with the policies as an
+// Engine would, checks the policies strictly and runs the Rego tests. The
+// error joins every problem found; the report holds what could be learnt.
+func Check(ctx context.Context, dir string) (CheckReport, error) {
+	var (
+		report CheckReport
+		errs   []error
+	)
+	if b, err := buildBundle(ctx, dir); err != nil {
+		errs = append(errs, err)
+	} else {
+		report.Agreements, report.Revision = b.agreements, b.revision
+	}
+	if err := CheckRego(); err != nil {
+		errs = append(errs, err)
+	}
+	passed, failed, err := RunRegoTests(ctx)
+	report.RegoPassed, report.RegoFailed = passed, failed
+	if err != nil {
+		errs = append(errs, err)
+	}
+	return report, errors.Join(errs...)
+}
