@@ -63,7 +63,7 @@ func writeAccess(w io.Writer, r *pathwayv1.DescribeAccessResponse) error {
 		if s.GetAllowed() {
 			verdict = "may submit (agreements: " + strings.Join(s.GetAgreements(), ", ") + ")"
 		}
-		fmt.Fprintf(w, "submit %s: %s\n", s.GetDataset(), verdict)
+		fmt.Fprintf(w, "submit %s of %s: %s\n", s.GetDataset(), s.GetForce(), verdict)
 	}
 	if len(r.GetRead()) == 0 {
 		fmt.Fprintln(w, "read: nothing")

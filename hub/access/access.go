@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -22,6 +24,7 @@ import (
 // Policy decides what an organisation may do.
 type Policy interface {
 	Decide(ctx context.Context, in policy.Input) (policy.Decision, error)
+	Agreements() []policy.Agreement
 }
 
 // Service implements pathwayv1connect.AccessServiceHandler.
@@ -56,19 +59,17 @@ func (s *Service) DescribeAccess(ctx context.Context, _ *connect.Request[pathway
 	}
 	out := &pathwayv1.DescribeAccessResponse{Org: org.String()}
 	if ds, ok := submitDatasets[org.Kind]; ok {
-		in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: ds}
-		switch org.Kind {
-		case auth.KindForce:
-			in.Force = org.ID
-		case auth.KindTrust:
-			in.PosOrg = org.ID // its own places of safety
-		case auth.KindICB, auth.KindRegion:
+		for _, force := range s.forcesFor(org) {
+			in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: ds, Force: force}
+			if org.Kind == auth.KindTrust {
+				in.PosOrg = org.ID // incidents taken to its own places of safety
+			}
+			d, err := s.decide(ctx, in, out)
+			if err != nil {
+				return nil, err
+			}
+			out.Submit = append(out.Submit, &pathwayv1.SubmitAccess{Dataset: ds, Force: force, Allowed: d.Allow, Agreements: d.Agreements, Reasons: d.Reasons})
 		}
-		d, err := s.decide(ctx, in, out)
-		if err != nil {
-			return nil, err
-		}
-		out.Submit = append(out.Submit, &pathwayv1.SubmitAccess{Dataset: ds, Allowed: d.Allow, Agreements: d.Agreements, Reasons: d.Reasons})
 	}
 	d, err := s.decide(ctx, policy.Input{Action: policy.ActionRead, Org: org.String()}, out)
 	if err != nil {
@@ -80,6 +81,30 @@ func (s *Service) DescribeAccess(ctx context.Context, _ *connect.Request[pathway
 		}
 	}
 	return connect.NewResponse(out), nil
+}
+
+// forcesFor lists the forces whose incidents org might submit about: a
+// force's own, or for a trust every force that is a controller of an
+// agreement the trust is also a controller of. The policy then decides each.
+func (s *Service) forcesFor(org auth.Org) []string {
+	if org.Kind == auth.KindForce {
+		return []string{org.ID}
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, a := range s.policy.Agreements() {
+		if !slices.Contains(a.Controllers, org.String()) {
+			continue
+		}
+		for _, c := range a.Controllers {
+			if f, ok := strings.CutPrefix(c, string(auth.KindForce)+"/"); ok && !seen[f] {
+				seen[f] = true
+				out = append(out, f)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 func (s *Service) decide(ctx context.Context, in policy.Input, out *pathwayv1.DescribeAccessResponse) (policy.Decision, error) {

@@ -68,7 +68,7 @@ type DescribeAccessResponse struct {
 	PolicyRevision string `protobuf:"bytes,2,opt,name=policy_revision,json=policyRevision,proto3" json:"policy_revision,omitempty"`
 	// When the answer was decided.
 	DecidedAt *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
-	// The datasets the caller may submit, one entry per dataset.
+	// What the caller may submit: one entry per dataset and force.
 	Submit []*SubmitAccess `protobuf:"bytes,4,rep,name=submit,proto3" json:"submit,omitempty"`
 	// What the caller may see, one entry per recipient role it holds under an agreement.
 	Read []*ReadGrant `protobuf:"bytes,5,rep,name=read,proto3" json:"read,omitempty"`
@@ -159,11 +159,14 @@ func (x *DescribeAccessResponse) GetDecisionIds() []string {
 	return nil
 }
 
-// SubmitAccess says whether the caller may submit one dataset.
+// SubmitAccess says whether the caller may submit one dataset about one force's incidents.
 type SubmitAccess struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "incidents" (forces) or "health_updates" (trusts).
 	Dataset string `protobuf:"bytes,1,opt,name=dataset,proto3" json:"dataset,omitempty"`
+	// The force whose incidents: the caller itself for a force; for a trust, each force it shares
+	// an agreement with (it may then update those incidents taken to its own places of safety).
+	Force string `protobuf:"bytes,5,opt,name=force,proto3" json:"force,omitempty"`
 	// True when an agreement in force lets the caller submit this dataset.
 	Allowed bool `protobuf:"varint,2,opt,name=allowed,proto3" json:"allowed,omitempty"`
 	// The agreements that allow it.
@@ -207,6 +210,13 @@ func (*SubmitAccess) Descriptor() ([]byte, []int) {
 func (x *SubmitAccess) GetDataset() string {
 	if x != nil {
 		return x.Dataset
+	}
+	return ""
+}
+
+func (x *SubmitAccess) GetForce() string {
+	if x != nil {
+		return x.Force
 	}
 	return ""
 }
@@ -420,9 +430,10 @@ const file_pathway_v1_access_proto_rawDesc = "" +
 	"\x06submit\x18\x04 \x03(\v2\x18.pathway.v1.SubmitAccessR\x06submit\x12)\n" +
 	"\x04read\x18\x05 \x03(\v2\x15.pathway.v1.ReadGrantR\x04read\x12\x18\n" +
 	"\areasons\x18\x06 \x03(\tR\areasons\x12!\n" +
-	"\fdecision_ids\x18\a \x03(\tR\vdecisionIds\"|\n" +
+	"\fdecision_ids\x18\a \x03(\tR\vdecisionIds\"\x92\x01\n" +
 	"\fSubmitAccess\x12\x18\n" +
-	"\adataset\x18\x01 \x01(\tR\adataset\x12\x18\n" +
+	"\adataset\x18\x01 \x01(\tR\adataset\x12\x14\n" +
+	"\x05force\x18\x05 \x01(\tR\x05force\x12\x18\n" +
 	"\aallowed\x18\x02 \x01(\bR\aallowed\x12\x1e\n" +
 	"\n" +
 	"agreements\x18\x03 \x03(\tR\n" +
