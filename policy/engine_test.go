@@ -90,7 +90,7 @@ func TestDecideReadGrant(t *testing.T) {
 		Threshold: 7, Rounding: 5,
 		Retention:  policy.Retention{Count: 24, Unit: "months"},
 		Export:     true,
-		ValidUntil: time.Date(2027, 3, 31, 0, 0, 0, 0, time.UTC),
+		ValidUntil: time.Date(2029, 3, 31, 0, 0, 0, 0, time.UTC),
 	}
 	if !equalGrant(g, want) {
 		t.Errorf("grant =\n%+v\nwant\n%+v", g, want)
@@ -118,10 +118,10 @@ func TestDecideExpiredLondon(t *testing.T) {
 		at    time.Time
 		allow bool
 	}{
-		// 23:30 UTC on 31 March 2027 is already 1 April in London (BST).
-		{"after the last day in London", time.Date(2027, 3, 31, 23, 30, 0, 0, time.UTC), false},
-		{"the last day in London", time.Date(2027, 3, 31, 22, 30, 0, 0, time.UTC), true},
-		{"a year later", time.Date(2028, 4, 1, 12, 0, 0, 0, time.UTC), false},
+		// 23:30 UTC on 31 March 2029 is already 1 April in London (BST).
+		{"after the last day in London", time.Date(2029, 3, 31, 23, 30, 0, 0, time.UTC), false},
+		{"the last day in London", time.Date(2029, 3, 31, 22, 30, 0, 0, time.UTC), true},
+		{"a year later", time.Date(2030, 4, 1, 12, 0, 0, 0, time.UTC), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -136,7 +136,7 @@ func TestDecideExpiredLondon(t *testing.T) {
 				if d.Allow != tc.allow {
 					t.Errorf("%s: Allow = %v, want %v (%q)", in.Action, d.Allow, tc.allow, d.Reasons)
 				}
-				if want := `agreement "london-rcrp" expired on 2027-03-31`; !tc.allow && !slices.Contains(d.Reasons, want) {
+				if want := `agreement "london-rcrp" expired on 2029-03-31`; !tc.allow && !slices.Contains(d.Reasons, want) {
 					t.Errorf("%s: reasons %q, want %q", in.Action, d.Reasons, want)
 				}
 			}
