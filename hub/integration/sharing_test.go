@@ -555,3 +555,52 @@ func metricLines(t *testing.T, h *hub) []string {
 	}
 	return lines
 }
+
+func TestAccessDescribesWhatEachCallerMaySubmitAndSee(t *testing.T) {
+	t.Parallel()
+	h := startSharingHub(t)
+	recipients := func(r *pathwayv1.DescribeAccessResponse) []string {
+		var out []string
+		for _, g := range r.GetRead() {
+			out = append(out, g.GetRecipient()+":"+g.GetGranularity())
+		}
+		slices.Sort(out)
+		return out
+	}
+	submits := func(r *pathwayv1.DescribeAccessResponse) []string {
+		var out []string
+		for _, s := range r.GetSubmit() {
+			out = append(out, fmt.Sprintf("%s/%s:%t", s.GetDataset(), s.GetForce(), s.GetAllowed()))
+		}
+		return out
+	}
+	btp := access(t, h, btpToken)
+	if got, want := recipients(btp), []string{"btp_national_analysts:aggregate", "btp_supervisors:record"}; !slices.Equal(got, want) {
+		t.Errorf("btp reads %v, want %v", got, want)
+	}
+	if got, want := submits(btp), []string{"incidents/btp:true"}; !slices.Equal(got, want) {
+		t.Errorf("btp submits %v, want %v", got, want)
+	}
+	for _, g := range btp.GetRead() {
+		if g.GetRecipient() == "btp_supervisors" && (!slices.Equal(g.GetForces(), []string{"btp"}) || len(g.GetFields()) == 0) {
+			t.Errorf("btp supervisors' grant: forces %v, fields %v", g.GetForces(), g.GetFields())
+		}
+		if g.GetShareDatabase() != h.info.SharePrefix+g.GetRecipient() {
+			t.Errorf("share database %q for %s", g.GetShareDatabase(), g.GetRecipient())
+		}
+	}
+	ral := access(t, h, ralToken)
+	if got, want := submits(ral), []string{"health_updates/btp:true", "health_updates/city-of-london:true", "health_updates/metropolitan:true"}; !slices.Equal(got, want) {
+		t.Errorf("RAL submits %v, want %v", got, want)
+	}
+	if len(ral.GetRead()) != 0 {
+		t.Errorf("a trust reads %v", recipients(ral))
+	}
+	lead := access(t, h, londonToken)
+	if got, want := recipients(lead), []string{"london_regional_lead:aggregate"}; !slices.Equal(got, want) {
+		t.Errorf("the London lead reads %v, want %v", got, want)
+	}
+	if lead.GetPolicyRevision() != h.info.Policy.Revision() || len(lead.GetDecisionIds()) != 1 {
+		t.Errorf("revision %q (want %q), decisions %v", lead.GetPolicyRevision(), h.info.Policy.Revision(), lead.GetDecisionIds())
+	}
+}
