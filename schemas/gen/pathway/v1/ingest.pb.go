@@ -441,7 +441,7 @@ type FieldViolation struct {
 	// Path of the field in the record, e.g. "timeline.handover_accepted" or "presence_log[2].reason".
 	Field string `protobuf:"bytes,1,opt,name=field,proto3" json:"field,omitempty"`
 	// Stable machine-readable code, e.g. "string.pattern", "enum.defined_only",
-	// "timestamp.order", "legal.police_station_under_18", "unknown_field".
+	// "timestamp.order", "legal.police_station_under_18", "unknown_field", "policy.denied".
 	Code string `protobuf:"bytes,2,opt,name=code,proto3" json:"code,omitempty"`
 	// A sentence a person can act on.
 	Message       string `protobuf:"bytes,3,opt,name=message,proto3" json:"message,omitempty"`
