@@ -279,7 +279,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	}
 	p.publisher, err = share.New(share.Options{
 		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
-		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Interval: cfg.Shares.Interval,
+		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
 		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
 	})
 	if err != nil {

@@ -65,6 +65,9 @@ type Shares struct {
 	// Prefix starts every share database and recipient ClickHouse user
 	// name, so several hubs can share one ClickHouse.
 	Prefix string `yaml:"prefix"`
+	// SPCRebase are known change dates, such as an RCRP phase going live:
+	// SPC limits are recalculated from the first month on or after each.
+	SPCRebase []time.Time `yaml:"spc_rebase"`
 	// UsersFile is where the ClickHouse users.d file of recipient users is
 	// written. Empty means: the managed ClickHouse's users.d directory, or
 	// <data_dir>/share-users.xml with an external ClickHouse (mount it into

@@ -28,7 +28,8 @@ func TestGoodFile(t *testing.T) {
 	if cfg.ClockSkew != 5*time.Minute || cfg.DataDir != "var" {
 		t.Fatalf("defaults not kept: %+v", cfg)
 	}
-	if cfg.Agreements != "/etc/pathwayhub/agreements" || cfg.Shares.Interval != 10*time.Minute || cfg.Shares.Months != 24 {
+	if cfg.Agreements != "/etc/pathwayhub/agreements" || cfg.Shares.Interval != 10*time.Minute || cfg.Shares.Months != 24 ||
+		len(cfg.Shares.SPCRebase) != 1 || !cfg.Shares.SPCRebase[0].Equal(time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)) {
 		t.Fatalf("shares not read: %+v", cfg)
 	}
 	// A partial thresholds section overrides only what it names.

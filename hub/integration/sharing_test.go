@@ -604,3 +604,45 @@ func TestAccessDescribesWhatEachCallerMaySubmitAndSee(t *testing.T) {
 		t.Errorf("revision %q (want %q), decisions %v", lead.GetPolicyRevision(), h.info.Policy.Revision(), lead.GetDecisionIds())
 	}
 }
+
+func TestSPCLimitsRestartAtARebaseDate(t *testing.T) {
+	t.Parallel()
+	last := lastMonth()
+	first := last.AddDate(0, -5, 0)
+	change := time.Date(first.Year(), first.Month()+3, 1, 0, 0, 0, 0, time.UTC) // the fourth month
+	h := startSharingHub(t, apptest.WithConfig(func(c *config.Config) { c.Shares.SPCRebase = []time.Time{change} }))
+	for i, n := range []int{30, 32, 31, 60, 61, 59} { // a step up at the change
+		h.mustSubmit(t, metToken, detentions(t, n, camden, first.AddDate(0, i, 0))...)
+	}
+	h.publish(t)
+	db := h.shareDB(t, nclRecipient)
+	rows, err := h.ch.Query(t.Context(), "SELECT month, spc_mean FROM "+db+".measures WHERE measure_id = 's136_detentions' AND force_id = 'metropolitan' ORDER BY month")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	means := map[bool][]float64{} // after the change → means
+	for rows.Next() {
+		var month time.Time
+		var mean *float64
+		if err := rows.Scan(&month, &mean); err != nil {
+			t.Fatal(err)
+		}
+		if mean == nil {
+			t.Fatalf("%s has no SPC mean", month)
+		}
+		after := !month.Before(change)
+		means[after] = append(means[after], *mean)
+	}
+	if len(means[false]) != 3 || len(means[true]) != 3 {
+		t.Fatalf("months before/after the change: %d/%d", len(means[false]), len(means[true]))
+	}
+	// SPC runs on the unrounded counts: 31 before, 60 after.
+	for after, want := range map[bool]float64{false: 31, true: 60} {
+		for _, m := range means[after] {
+			if m != want {
+				t.Errorf("after=%t: SPC mean %v, want %v", after, m, want)
+			}
+		}
+	}
+}

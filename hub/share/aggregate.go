@@ -63,7 +63,7 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 			byForce[c.force] = append(byForce[c.force], c)
 		}
 		for _, force := range sortedKeys(byForce) {
-			rows, summary, err := seriesRows(m, rule, byForce[force])
+			rows, summary, err := seriesRows(m, rule, byForce[force], p.opts.Rebase)
 			if err != nil {
 				return nil, fmt.Errorf("share: %s %s: %w", m.ID, force, err)
 			}
@@ -197,7 +197,7 @@ func direction(d measures.Direction) spc.Direction {
 // seriesRows builds one force's rows of the measures table and its
 // spc_summary row. SPC runs on the unrounded values inside the hub; only
 // what is published is rounded, and a suppressed point shows no signal.
-func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, []any, error) {
+func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell, rebase []time.Time) ([][]any, []any, error) {
 	slices.SortFunc(cells, func(a, b cell) int { return a.month.Compare(b.month) })
 	var points []spc.Point
 	index := make([]int, len(cells)) // cell → point, or -1
@@ -211,7 +211,8 @@ func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, [
 	var res spc.Result
 	if len(points) > 0 {
 		var err error
-		if res, err = spc.Analyse(points, spc.Options{Improvement: direction(m.Direction), Target: m.Target}); err != nil {
+		opts := spc.Options{Improvement: direction(m.Direction), Target: m.Target, Rebase: rebaseAt(points, rebase)}
+		if res, err = spc.Analyse(points, opts); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -240,6 +241,20 @@ func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, [
 	summary := []any{m.ID, cells[0].force, uint32(len(points)), variation, assurance, direction(m.Direction).String(),
 		m.Target, lastMonth, last.value}
 	return rows, summary, nil
+}
+
+// rebaseAt returns, for each change date, the time of the series' first
+// point on or after it, when that is not the series' first point (there is
+// nothing to rebase from) and has not been chosen already.
+func rebaseAt(points []spc.Point, dates []time.Time) []time.Time {
+	var out []time.Time
+	for _, d := range dates {
+		i, _ := slices.BinarySearchFunc(points, d, func(p spc.Point, t time.Time) int { return p.Time.Compare(t) })
+		if i > 0 && i < len(points) && !slices.Contains(out, points[i].Time) {
+			out = append(out, points[i].Time)
+		}
+	}
+	return out
 }
 
 // funnelRows places each force on the month's funnel plot. The position is

@@ -67,6 +67,9 @@ type Options struct {
 	// Months is how many complete months of measures are published
 	// (default 36).
 	Months int
+	// Rebase are known change dates (e.g. an RCRP phase going live): each
+	// series' SPC limits restart at the first month on or after each.
+	Rebase []time.Time
 	// Interval is the schedule of full publications (default 15 minutes).
 	Interval time.Duration
 	// Debounce is how long after the last Notify a publication starts
