@@ -3,18 +3,15 @@ package audit_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/audit"
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/policy"
-	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
 var srv *chserver.Server
@@ -23,14 +20,7 @@ func TestMain(m *testing.M) { os.Exit(chservertest.Main(m, &srv)) }
 
 func newWriter(t *testing.T) (*audit.Writer, func(q string) uint64) {
 	t.Helper()
-	conn, db := chservertest.NewDatabase(t, srv)
-	migs, err := chdb.LoadMigrations(migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chdb.Migrate(t.Context(), conn, db, migs, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	conn, db := chservertest.NewRawDatabase(t, srv)
 	count := func(q string) uint64 {
 		var n uint64
 		if err := conn.QueryRow(t.Context(), q).Scan(&n); err != nil {

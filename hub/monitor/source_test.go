@@ -2,7 +2,6 @@ package monitor_test
 
 import (
 	"context"
-	"log/slog"
 	"os"
 	"testing"
 	"time"
@@ -11,14 +10,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/monitor"
 	"github.com/pathwayhub/pathwayhub/ingest/store"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
-	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
 // srv is the ClickHouse server shared by every test in this package.
@@ -53,14 +50,7 @@ func record(force, ref string, rev uint32, status pathwayv1.IncidentStatus) *pat
 // raw tables.
 func migrated(t *testing.T) (*store.Store, monitor.Source) {
 	t.Helper()
-	conn, db := chservertest.NewDatabase(t, srv)
-	migs, err := chdb.LoadMigrations(migrations.FS)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chdb.Migrate(t.Context(), conn, db, migs, slog.New(slog.DiscardHandler)); err != nil {
-		t.Fatal(err)
-	}
+	conn, db := chservertest.NewRawDatabase(t, srv)
 	return store.New(conn, db), monitor.NewClickHouseSource(conn, db)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -62,7 +63,7 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 		for _, c := range cells {
 			byForce[c.force] = append(byForce[c.force], c)
 		}
-		for _, force := range sortedKeys(byForce) {
+		for _, force := range slices.Sorted(maps.Keys(byForce)) {
 			rows, summary, err := seriesRows(m, rule, byForce[force], p.opts.Rebase)
 			if err != nil {
 				return nil, fmt.Errorf("share: %s %s: %w", m.ID, force, err)
@@ -267,13 +268,8 @@ func funnelRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, e
 			byMonth[c.month] = append(byMonth[c.month], c)
 		}
 	}
-	months := make([]time.Time, 0, len(byMonth))
-	for mo := range byMonth {
-		months = append(months, mo)
-	}
-	slices.SortFunc(months, time.Time.Compare)
 	var rows [][]any
-	for _, mo := range months {
+	for _, mo := range slices.SortedFunc(maps.Keys(byMonth), time.Time.Compare) {
 		cs := byMonth[mo]
 		units := make([]funnel.Unit, len(cs))
 		for i, c := range cs {
@@ -343,13 +339,4 @@ func flag(b bool) uint8 {
 		return 1
 	}
 	return 0
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

@@ -1,5 +1,6 @@
 // Package chservertest provides test helpers that run a real local
-// ClickHouse server through chserver and create throw-away databases on it.
+// ClickHouse server through chserver and create throw-away databases on it,
+// empty or holding the hub's raw tables.
 package chservertest
 
 import (
@@ -17,6 +18,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
 // NotFoundMessage is the failure message used when no ClickHouse server
@@ -117,5 +119,20 @@ func NewDatabase(t testing.TB, srv *chserver.Server) (conn driver.Conn, database
 		t.Fatalf("open database %s: %v", database, err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
+	return conn, database
+}
+
+// NewRawDatabase is NewDatabase with the hub's raw tables created in it, by
+// applying the migrations of schemas/migrations.
+func NewRawDatabase(t testing.TB, srv *chserver.Server) (conn driver.Conn, database string) {
+	t.Helper()
+	conn, database = NewDatabase(t, srv)
+	migs, err := chdb.LoadMigrations(migrations.FS)
+	if err != nil {
+		t.Fatalf("load migrations: %v", err)
+	}
+	if _, err := chdb.Migrate(t.Context(), conn, database, migs, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatalf("migrate %s: %v", database, err)
+	}
 	return conn, database
 }
