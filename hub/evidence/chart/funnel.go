@@ -38,7 +38,7 @@ type FunnelLayout struct {
 }
 
 // FunnelBox returns the default size of a funnel plot.
-func FunnelBox() Box { return Box{Width: 440, Height: 240, Left: 44, Right: 12, Top: 10, Bottom: 34} }
+func FunnelBox() Box { return Box{Width: 440, Height: 240, Left: 44, Right: 24, Top: 10, Bottom: 34} }
 
 // funnelSamples is how many denominators each limit curve is computed at.
 const funnelSamples = 48

@@ -90,7 +90,7 @@ type SPCLayout struct {
 }
 
 // SPCBox returns the default size of an SPC chart.
-func SPCBox() Box { return Box{Width: 360, Height: 200, Left: 44, Right: 10, Top: 10, Bottom: 34} }
+func SPCBox() Box { return Box{Width: 360, Height: 200, Left: 44, Right: 24, Top: 10, Bottom: 34} }
 
 // LayoutSPC places an SPC chart's points, lines and ticks in box. Point i
 // is at x = X.Map(i), the x scale running from the first to the last point
