@@ -132,7 +132,7 @@ func downloadPack(ctx context.Context, f evidenceFlags, out string) error {
 	if err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("evidence: the hub answered %s", resp.Status)
 	}

@@ -126,9 +126,20 @@ func startFixture(t *testing.T) *fixture {
 	return f
 }
 
+// reply is a response, read and closed.
+type reply struct {
+	StatusCode int
+	Status     string
+	Header     http.Header
+	cookies    []*http.Cookie
+}
+
+// Cookies returns the cookies the response sets.
+func (r reply) Cookies() []*http.Cookie { return r.cookies }
+
 // get fetches path from the hub with a bearer token ("" for none), without
 // following redirects.
-func (f *fixture) get(t *testing.T, path, token string) (*http.Response, []byte) {
+func (f *fixture) get(t *testing.T, path, token string) (reply, []byte) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, f.info.URL+path, nil)
 	if err != nil {
@@ -142,12 +153,12 @@ func (f *fixture) get(t *testing.T, path, token string) (*http.Response, []byte)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp, body
+	return reply{StatusCode: resp.StatusCode, Status: resp.Status, Header: resp.Header, cookies: resp.Cookies()}, body
 }
 
 func (f *fixture) listSeries(t *testing.T, token string, req *pathwayv1.ListSeriesRequest) (*pathwayv1.ListSeriesResponse, error) {
@@ -525,8 +536,8 @@ func readZip(t *testing.T, zr *zip.Reader, name string) string {
 	if err != nil {
 		t.Fatalf("pack: %v", err)
 	}
-	defer rc.Close()
 	b, err := io.ReadAll(rc)
+	_ = rc.Close()
 	if err != nil {
 		t.Fatal(err)
 	}

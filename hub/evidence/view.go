@@ -136,9 +136,16 @@ func withUnit(v float64, unit string) string {
 }
 
 func spcFigure(m Measure, s Series) figure {
+	// Every measure is at least 0 and a percentage at most 100: limits
+	// beyond are drawn at the bound (the text alternative gives them as
+	// published).
+	hi := math.Inf(1)
+	if m.Unit == "%" {
+		hi = 100
+	}
 	pts := make([]chart.SPCPoint, len(s.Points))
 	for i, p := range s.Points {
-		pts[i] = chart.SPCPoint{Label: month(p.Month), Value: p.Value, Mean: p.Mean, LPL: p.LPL, UPL: p.UPL, Type: p.Type}
+		pts[i] = chart.SPCPoint{Label: month(p.Month), Value: p.Value, Mean: p.Mean, LPL: clamp(p.LPL, 0, hi), UPL: clamp(p.UPL, 0, hi), Type: p.Type}
 	}
 	title := fmt.Sprintf("%s: %s, %s", m.Title, forceName(s.Force), "SPC chart")
 	alt := spcAlt(m, s)
@@ -148,6 +155,15 @@ func spcFigure(m Measure, s Series) figure {
 		Caption: fmt.Sprintf("%s, %s (%s), by month. %s", m.Title, forceName(s.Force), m.Unit, alt),
 		SVG:     chart.LayoutSPC(pts, m.Target, chart.SPCBox()).SVG(title, alt),
 	}
+}
+
+// clamp returns v limited to [lo, hi]; nil stays nil.
+func clamp(v *float64, lo, hi float64) *float64 {
+	if v == nil {
+		return nil
+	}
+	c := math.Min(math.Max(*v, lo), hi)
+	return &c
 }
 
 // spcAlt is the text alternative of an SPC chart: the latest value, its
