@@ -21,6 +21,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/evidence"
@@ -316,6 +317,7 @@ func testRefusals(t *testing.T, f *fixture) {
 		{"no credential", "/evidence/ncl_icb", "", http.StatusUnauthorized},
 		{"unknown token", "/evidence/ncl_icb", "not-a-token", http.StatusUnauthorized},
 		{"bad period", "/evidence/ncl_icb?from=2026-13", nclToken, http.StatusBadRequest},
+		{"period after the last published month", "/evidence/ncl_icb?from=2099-01", nclToken, http.StatusBadRequest},
 	} {
 		resp, body := f.get(t, c.path, c.token)
 		if resp.StatusCode != c.want {
@@ -332,6 +334,31 @@ func testRefusals(t *testing.T, f *fixture) {
 	resp, body := f.get(t, "/evidence/", nclToken)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `href="ncl_icb"`) || strings.Contains(string(body), "nel_icb") {
 		t.Errorf("index for NCL: %s\n%s", resp.Status, body)
+	}
+
+	// Every decision is in the audit table, the refusals too.
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: srv.Addr(), Database: f.info.Database})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, c := range []struct {
+		action, org, recipient string
+		allow                  uint8
+	}{
+		{"read", "icb/QMJ", "nel_icb", 0},
+		{"export", "icb/QMJ", "nel_icb", 0},
+		{"export", "icb/QMF", "nel_icb", 0},
+		{"read", "icb/QMF", "nel_icb", 1},
+	} {
+		var n uint64
+		q := "SELECT count() FROM decisions WHERE action = ? AND org = ? AND recipient = ? AND allow = ?"
+		if err := conn.QueryRow(t.Context(), q, c.action, c.org, c.recipient, c.allow).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			t.Errorf("no audited decision %+v", c)
+		}
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
@@ -28,7 +29,7 @@ func (s *Service) servePack(w http.ResponseWriter, r *http.Request) {
 	}
 	period, err := ParsePeriod(r.URL.Query().Get("from"), r.URL.Query().Get("to"))
 	if err != nil {
-		s.fail(w, http.StatusBadRequest, err.Error())
+		s.fail(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "evidence: "))
 		return
 	}
 	recipient := r.PathValue("recipient")
@@ -57,6 +58,8 @@ func (s *Service) servePack(w http.ResponseWriter, r *http.Request) {
 // pageError writes the refusal for a failed read other than a denial.
 func (s *Service) pageError(w http.ResponseWriter, err error) {
 	switch {
+	case errors.Is(err, ErrPeriod):
+		s.fail(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "evidence: "))
 	case errors.Is(err, ErrNotPublished):
 		s.fail(w, http.StatusNotFound, "This recipient's share has not been published yet.")
 	case errors.Is(err, errUnknown):
@@ -86,7 +89,13 @@ func (s *Service) Pack(ctx context.Context, w *bytes.Buffer, rep Report, decisio
 		files = append(files, pack.File{Name: f.name, Data: data})
 	}
 	if s.opts.Chromium != "" {
+		select {
+		case s.printing <- struct{}{}:
+		case <-ctx.Done():
+			return fmt.Errorf("evidence: pack: %w", ctx.Err())
+		}
 		pdf, err := PrintPDF(ctx, s.opts.Chromium, page.Bytes())
+		<-s.printing
 		if err != nil {
 			// A pack without its PDF is still evidence; say so in the log.
 			s.logger.Warn("print evidence pack to PDF", "recipient", rep.Recipient, "err", err)

@@ -20,6 +20,9 @@ const DefaultMonths = 24
 // published (yet), so there is nothing to show.
 var ErrNotPublished = errors.New("evidence: the recipient's share has not been published")
 
+// ErrPeriod is returned, wrapped, for a period that cannot be shown.
+var ErrPeriod = errors.New("evidence: bad period")
+
 // Report is what a recipient's evidence page, pack and API show for one
 // period: read from its share, never recomputed.
 type Report struct {
@@ -110,16 +113,16 @@ func ParsePeriod(from, to string) (Period, error) {
 	var err error
 	if from != "" {
 		if p.From, err = time.Parse("2006-01", from); err != nil {
-			return p, fmt.Errorf("evidence: from %q: want a month as YYYY-MM", from)
+			return p, fmt.Errorf("%w: from %q: want a month as YYYY-MM", ErrPeriod, from)
 		}
 	}
 	if to != "" {
 		if p.To, err = time.Parse("2006-01", to); err != nil {
-			return p, fmt.Errorf("evidence: to %q: want a month as YYYY-MM", to)
+			return p, fmt.Errorf("%w: to %q: want a month as YYYY-MM", ErrPeriod, to)
 		}
 	}
 	if !p.From.IsZero() && !p.To.IsZero() && p.To.Before(p.From) {
-		return p, fmt.Errorf("evidence: the period ends (%s) before it starts (%s)", to, from)
+		return p, fmt.Errorf("%w: it ends (%s) before it starts (%s)", ErrPeriod, to, from)
 	}
 	return p, nil
 }
@@ -199,6 +202,9 @@ func resolvePeriod(ctx context.Context, conn driver.Conn, db string, p Period, r
 	}
 	if r.From.IsZero() {
 		r.From = r.To.AddDate(0, -(DefaultMonths - 1), 0)
+	}
+	if r.From.After(r.To) {
+		return fmt.Errorf("%w: it starts (%s) after the last published month (%s)", ErrPeriod, month(r.From), month(r.To))
 	}
 	return nil
 }

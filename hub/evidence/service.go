@@ -72,6 +72,9 @@ type Options struct {
 type Service struct {
 	opts   Options
 	logger *slog.Logger
+	// printing holds one token per PDF being printed: one Chromium at a
+	// time, however many packs are asked for.
+	printing chan struct{}
 }
 
 var _ pathwayv1connect.EvidenceServiceHandler = (*Service)(nil)
@@ -91,7 +94,7 @@ func New(opts Options) (*Service, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opts: opts, logger: logger.With("component", "evidence")}, nil
+	return &Service{opts: opts, logger: logger.With("component", "evidence"), printing: make(chan struct{}, 1)}, nil
 }
 
 // FindChromium returns the path of `chromium` or `chromium-browser` on
@@ -140,6 +143,8 @@ func connectError(err error) error {
 		return connect.NewError(connect.CodePermissionDenied, errDenied)
 	case errors.Is(err, ErrNotPublished):
 		return connect.NewError(connect.CodeNotFound, ErrNotPublished)
+	case errors.Is(err, ErrPeriod):
+		return connect.NewError(connect.CodeInvalidArgument, err)
 	case errors.Is(err, errUnknown):
 		return connect.NewError(connect.CodeUnavailable, errUnknown)
 	default:
@@ -155,7 +160,7 @@ func (s *Service) read(ctx context.Context, org auth.Org, recipient string, acti
 		return Report{}, d, err
 	}
 	rep, err := Load(ctx, s.opts.Conn, s.opts.Prefix+g.Recipient, g.Recipient, g.Measures, period)
-	if err != nil && !errors.Is(err, ErrNotPublished) {
+	if err != nil && !errors.Is(err, ErrNotPublished) && !errors.Is(err, ErrPeriod) {
 		s.logger.Error("read share", "recipient", g.Recipient, "err", err)
 	}
 	return rep, d, err

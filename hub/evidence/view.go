@@ -60,6 +60,8 @@ type section struct {
 type figure struct {
 	ID, Caption, Alt string
 	SVG              template.HTML
+	// Variation and Assurance are the series' icons (SPC charts only).
+	Variation, Assurance string
 }
 
 type table struct {
@@ -151,7 +153,7 @@ func spcFigure(m Measure, s Series) figure {
 	alt := spcAlt(m, s)
 	id := "spc-" + m.ID + "-" + s.Force
 	return figure{
-		ID: id, Alt: alt,
+		ID: id, Alt: alt, Variation: s.Variation, Assurance: s.Assurance,
 		Caption: fmt.Sprintf("%s, %s (%s), by month. %s", m.Title, forceName(s.Force), m.Unit, alt),
 		SVG:     chart.LayoutSPC(pts, m.Target, chart.SPCBox()).SVG(title, alt),
 	}
