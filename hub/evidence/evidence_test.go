@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"connectrpc.com/grpcreflect"
 
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
@@ -441,6 +442,16 @@ func testAPIMatchesPage(t *testing.T, f *fixture) {
 	}
 	if got := len(figureID.FindAllString(page, -1)); got != series {
 		t.Errorf("the page has %d SPC charts, the API %d series", got, series)
+	}
+
+	// grpcurl and buf curl can discover the service.
+	h2c := &http.Client{Transport: &http.Transport{Protocols: new(http.Protocols)}}
+	h2c.Transport.(*http.Transport).Protocols.SetUnencryptedHTTP2(true)
+	stream := grpcreflect.NewClient(h2c, f.info.URL, connect.WithGRPC()).NewStream(t.Context())
+	defer func() { _, _ = stream.Close() }()
+	names, err := stream.ListServices()
+	if err != nil || !slices.Contains(names, pathwayv1connect.EvidenceServiceName) {
+		t.Errorf("reflection lists %v (%v), want %s", names, err, pathwayv1connect.EvidenceServiceName)
 	}
 }
 
