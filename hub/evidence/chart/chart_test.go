@@ -3,6 +3,7 @@ package chart_test
 import (
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -122,6 +123,26 @@ func TestLayoutSPC(t *testing.T) {
 	}
 	if len(l.YTicks) != 4 || !near(l.YTicks[0].At, 170) || l.YTicks[3].Label != "60" {
 		t.Errorf("y ticks %+v", l.YTicks)
+	}
+}
+
+func TestLayoutSPCMonthTicks(t *testing.T) {
+	t.Parallel()
+	pts := make([]chart.SPCPoint, 24)
+	for i := range pts {
+		pts[i] = chart.SPCPoint{Label: strconv.Itoa(i), Value: f(float64(i))}
+	}
+	l := chart.LayoutSPC(pts, nil, chart.SPCBox())
+	// 24 months: every 4th is labelled, counting back from the last (23).
+	var got []string
+	for _, tk := range l.XTicks {
+		got = append(got, tk.Label)
+	}
+	if strings.Join(got, " ") != "3 7 11 15 19 23" {
+		t.Errorf("month ticks %v, want 3 7 11 15 19 23", got)
+	}
+	if last := l.XTicks[len(l.XTicks)-1]; !near(last.At, chart.SPCBox().PlotRight()) {
+		t.Errorf("last tick at %v, want the plot's right edge %v", last.At, chart.SPCBox().PlotRight())
 	}
 }
 

@@ -123,7 +123,7 @@ func LayoutSPC(points []SPCPoint, target *float64, box Box) SPCLayout {
 	every := max(1, (n+5)/6)
 	for i, p := range points {
 		x := l.X.Map(float64(i))
-		if i%every == 0 || i == n-1 {
+		if (n-1-i)%every == 0 { // counted back from the last month, which is always labelled
 			l.XTicks = append(l.XTicks, Tick{At: x, Label: p.Label})
 		}
 		if p.Value != nil {
