@@ -66,7 +66,7 @@ help: ## Show this list of targets.
 # ---- dependencies ----------------------------------------------------------
 
 .PHONY: deps
-deps: clickhouse tools ## Install what is missing: ClickHouse (apt) and pinned Go tools in ./.bin.
+deps: clickhouse chromium tools ## Install what is missing: ClickHouse and Chromium (apt), pinned Go tools in ./.bin.
 
 .PHONY: clickhouse
 clickhouse:
@@ -77,6 +77,18 @@ clickhouse:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			clickhouse-server clickhouse-client; \
+	fi
+
+# Chromium prints evidence packs to PDF and runs the evidence pages' browser
+# tests (headless); Debian's package is `chromium`.
+.PHONY: chromium
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then \
+		echo "chromium: $$(command -v chromium || command -v chromium-browser)"; \
+	else \
+		echo 'chromium: installing chromium'; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
 
 .PHONY: tools

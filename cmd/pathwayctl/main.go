@@ -1,14 +1,18 @@
 // Command pathwayctl is the force-side and operator client of Pathway Hub:
 // it pseudonymises a force's local export and submits it, checks files
 // offline, makes tokens, simulates feeds, reads counts back, checks
-// data-sharing agreements and shows what a credential may see.
+// data-sharing agreements, shows what a credential may see, and downloads
+// and verifies evidence packs.
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 )
 
 func main() {
@@ -29,11 +33,12 @@ A force exports its incidents in the documented export format
 pathwayctl turns the identifiers into tokens locally with the region's key
 (HMAC-SHA256), so no identifier leaves the force, and submits the records to
 the hub over Connect. Operators check data-sharing agreement files offline
-(agreements check), and any organisation can ask what it may see (access).`,
+(agreements check), any organisation can ask what it may see (access), and
+recipients download and verify evidence packs (evidence).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), statsCmd(), agreementsCmd(), accessCmd())
+	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), statsCmd(), agreementsCmd(), accessCmd(), evidenceCmd())
 	return root
 }
 
@@ -45,6 +50,9 @@ func (e rejectedError) Error() string { return fmt.Sprintf("%d records rejected"
 
 func exitCode(err error) int {
 	if _, ok := err.(rejectedError); ok { //nolint:errorlint // rejectedError is never wrapped
+		return 1
+	}
+	if errors.Is(err, pack.ErrAltered) {
 		return 1
 	}
 	return 2

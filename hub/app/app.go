@@ -1,8 +1,8 @@
 // Package app is the hub's lifecycle: it connects to (or starts) ClickHouse,
 // applies the migrations, loads the data-sharing agreements into the policy
-// engine, builds the ingest and access services, the live pathway monitor and
-// the share publisher, and serves the Connect API, gRPC reflection, health
-// checks and /metrics on one HTTP server. Every long-running part is an actor
+// engine, builds the ingest, access and evidence services, the live pathway
+// monitor and the share publisher, and serves the Connect API, the evidence
+// pages, gRPC reflection, health checks and /metrics on one HTTP server. Every long-running part is an actor
 // in one run group (HTTP server, policy watcher, SIGHUP reloader, monitor,
 // publisher, signals); the first to stop stops the rest, and shutdown is
 // graceful within a bound.
@@ -37,6 +37,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/evidence"
 	"github.com/pathwayhub/pathwayhub/hub/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest"
@@ -168,11 +169,19 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
+	ev, err := evidence.New(evidence.Options{Conn: conn, Policy: svc.policy, Prefix: svc.publisher.Prefix(), Credentials: creds, Logger: logger})
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+
 	mux := http.NewServeMux()
 	authn := connect.WithInterceptors(creds.Interceptor())
 	mux.Handle(svc.ingest.Handler(authn))
 	mux.Handle(svc.access.Handler(authn))
-	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, grpchealth.HealthV1ServiceName)
+	mux.Handle(ev.Handler(authn))
+	mux.Handle("/evidence/", ev.Pages())
+	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName,
+		pathwayv1connect.EvidenceServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(healthChecker{conn: conn}))
@@ -396,7 +405,7 @@ type healthChecker struct{ conn driver.Conn }
 // Check implements grpchealth.Checker.
 func (h healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
 	switch req.Service {
-	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName:
+	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, pathwayv1connect.EvidenceServiceName:
 	default:
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
 	}

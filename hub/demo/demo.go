@@ -115,6 +115,8 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err == nil {
 		printWhereToLook(out, info, dir)
+		// The login link sets a cookie and drops the token from the address.
+		fmt.Fprintf(out, "Evidence for North Central London ICB: %s/evidence/ncl_icb?token=%s\n\n", info.URL, tokens["icb/QMJ"])
 		err = live(ctx, opts, info, tokens, key)
 	}
 	cancel()

@@ -1,0 +1,214 @@
+package evidence
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"html/template"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/auth"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
+	"github.com/pathwayhub/pathwayhub/policy"
+)
+
+//go:embed templates
+var templateFS embed.FS
+
+// CookieName is the cookie a login link (`?token=`) sets.
+const CookieName = "pathway_evidence"
+
+// cookiePath scopes the cookie to the evidence pages.
+const cookiePath = "/evidence/"
+
+// templates parses the page templates; they are embedded, so a failure is
+// a programming error caught by every test.
+func templates() (*template.Template, template.CSS) {
+	css, err := templateFS.ReadFile("templates/style.css")
+	if err != nil {
+		panic(err)
+	}
+	funcs := template.FuncMap{
+		"forceName":      forceName,
+		"variationIcon":  chart.VariationIcon,
+		"assuranceIcon":  chart.AssuranceIcon,
+		"variationLabel": chart.VariationLabel,
+		"assuranceLabel": chart.AssuranceLabel,
+		"date":           func(t time.Time) string { return t.UTC().Format("2 January 2006") },
+		"datetime":       func(t time.Time) string { return t.UTC().Format("2 January 2006 15:04 UTC") },
+		"num":            func(v *float64) string { return chart.FormatNumber(*v) },
+		"direction":      directionText,
+	}
+	t := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/*.html"))
+	return t, template.CSS(css) //nolint:gosec // our own embedded stylesheet
+}
+
+func directionText(d string) string {
+	switch d {
+	case "higher":
+		return "Higher is better."
+	case "lower":
+		return "Lower is better."
+	default:
+		return "Context only: neither higher nor lower is better."
+	}
+}
+
+// RenderPage writes a report as a self-contained HTML page. packURL, when
+// not empty, adds a link to download the pack.
+func RenderPage(w io.Writer, r Report, packURL string) error {
+	t, css := templates()
+	return t.ExecuteTemplate(w, "page.html", struct {
+		page
+		CSS template.CSS
+	}{newPage(r, packURL), css})
+}
+
+// Pages returns the handler of /evidence/… (mount it at "/evidence/").
+func (s *Service) Pages() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /evidence/{$}", s.serveIndex)
+	mux.HandleFunc("GET /evidence/{recipient}", s.servePage)
+	mux.HandleFunc("GET /evidence/{recipient}/pack.zip", s.servePack)
+	return securityHeaders(mux)
+}
+
+// securityHeaders forbids every external load (the pages have none) and
+// framing, and keeps the pages out of shared caches.
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; form-action 'none'; base-uri 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "private, no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate returns the caller's organisation from the Authorization
+// header or the login cookie. A `?token=` login link sets the cookie and
+// redirects to the same address without the token; done is true when the
+// response has been written.
+func (s *Service) authenticate(w http.ResponseWriter, r *http.Request) (org auth.Org, done bool) {
+	if token := r.URL.Query().Get("token"); token != "" {
+		if _, ok := s.opts.Credentials.Lookup(token); !ok {
+			s.fail(w, http.StatusUnauthorized, "The login link's token is unknown or revoked.")
+			return auth.Org{}, true
+		}
+		http.SetCookie(w, &http.Cookie{
+			Name: CookieName, Value: token, Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+			Secure: r.TLS != nil, MaxAge: int((12 * time.Hour).Seconds()),
+		})
+		q := r.URL.Query()
+		q.Del("token")
+		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
+		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+		return auth.Org{}, true
+	}
+	if r.Header.Get("Authorization") != "" {
+		org, err := s.opts.Credentials.Authenticate(r.Header)
+		if err != nil {
+			s.fail(w, http.StatusUnauthorized, "The bearer token is missing, unknown or revoked.")
+			return auth.Org{}, true
+		}
+		return org, false
+	}
+	if c, err := r.Cookie(CookieName); err == nil {
+		if org, ok := s.opts.Credentials.Lookup(c.Value); ok {
+			return org, false
+		}
+	}
+	w.Header().Set("WWW-Authenticate", `Bearer realm="pathway-evidence"`)
+	s.fail(w, http.StatusUnauthorized, "Sign in with your login link, or send Authorization: Bearer <token>.")
+	return auth.Org{}, true
+}
+
+func (s *Service) serveIndex(w http.ResponseWriter, r *http.Request) {
+	org, done := s.authenticate(w, r)
+	if done {
+		return
+	}
+	grants, err := s.aggregateGrants(r.Context(), org)
+	if err != nil {
+		s.fail(w, http.StatusServiceUnavailable, "The policy could not decide; try again.")
+		return
+	}
+	t, css := templates()
+	s.write(w, t, "index.html", struct {
+		Org    string
+		Grants []policy.Grant
+		CSS    template.CSS
+	}{org.String(), grants, css})
+}
+
+func (s *Service) servePage(w http.ResponseWriter, r *http.Request) {
+	rep, ok := s.pageReport(w, r, policy.ActionRead)
+	if !ok {
+		return
+	}
+	q := url.Values{"from": {month(rep.From)}, "to": {month(rep.To)}}
+	var buf bytes.Buffer
+	if err := RenderPage(&buf, rep, rep.Recipient+"/pack.zip?"+q.Encode()); err != nil {
+		s.logger.Error("render evidence page", "recipient", rep.Recipient, "err", err)
+		s.fail(w, http.StatusInternalServerError, "The page could not be drawn.")
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_, _ = w.Write(buf.Bytes())
+}
+
+// pageReport authenticates, asks the policy and loads the report for the
+// request's recipient and period, writing the refusal when it fails.
+func (s *Service) pageReport(w http.ResponseWriter, r *http.Request, action policy.Action) (Report, bool) {
+	org, done := s.authenticate(w, r)
+	if done {
+		return Report{}, false
+	}
+	period, err := ParsePeriod(r.URL.Query().Get("from"), r.URL.Query().Get("to"))
+	if err != nil {
+		s.fail(w, http.StatusBadRequest, strings.TrimPrefix(err.Error(), "evidence: "))
+		return Report{}, false
+	}
+	rep, _, err := s.read(r.Context(), org, r.PathValue("recipient"), action, period)
+	switch {
+	case err == nil:
+		return rep, true
+	case errors.Is(err, errDenied):
+		msg := "The agreements in force do not let " + org.String() + " see this evidence."
+		if action == policy.ActionExport {
+			msg = "The agreements in force do not let " + org.String() + " download this evidence pack."
+		}
+		s.fail(w, http.StatusForbidden, msg)
+	default:
+		s.pageError(w, err)
+	}
+	return Report{}, false
+}
+
+func (s *Service) fail(w http.ResponseWriter, status int, msg string) {
+	t, css := templates()
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	s.write(w, t, "error.html", struct {
+		Status, Message string
+		CSS             template.CSS
+	}{http.StatusText(status), msg, css})
+}
+
+func (s *Service) write(w http.ResponseWriter, t *template.Template, name string, data any) {
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+		s.logger.Error("render", "template", name, "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	if w.Header().Get("Content-Type") == "" {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	}
+	_, _ = w.Write(buf.Bytes())
+}
