@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/xychart"
@@ -33,39 +32,27 @@ func funnelPointsSQL(a Audience, m measures.Measure) string {
 		a.Database, quote(m.ID), forceFilter, latestFunnelMonth(a, m.ID))
 }
 
-// funnelLimitsSQL draws the funnel: 60 steps of n from just above 0 to 1.2 ×
-// the largest published denominator, with the limits at each.
+// funnelSteps is how many points draw each funnel limit.
+const funnelSteps = 150
+
+// funnelLimitsSQL draws the funnel: funnelSteps steps of n from just above 0
+// to 1.2 × the largest published denominator, with the limits at each.
 func funnelLimitsSQL(a Audience, m measures.Measure) string {
 	mult := strconv.FormatFloat(m.Multiplier, 'g', -1, 64)
 	limit := func(sign, z string) string {
 		return fmt.Sprintf("%s * pow(sin(least(pi() / 2, greatest(0, asin(sqrt(p0)) %s %s * sqrt(1 / (4 * n) + t2)))), 2)", mult, sign, z)
 	}
-	return fmt.Sprintf("SELECT n,\n  %s AS lower998,\n  %s AS lower95,\n  p0 * %s AS centre,\n  %s AS upper95,\n  %s AS upper998\n"+
-		"FROM (\n  SELECT p0, t2, arrayJoin(arrayMap(i -> (i + 1) * top * 1.2 / 60, range(60))) AS n\n"+
-		"  FROM (\n    SELECT any(target) / %s AS p0, if(any(adjusted) = 1, any(tau2), 0) AS t2, greatest(1, max(ifNull(denominator, 0))) AS top\n"+
-		"    FROM %s.funnel\n    WHERE measure_id = %s AND month = %s\n  )\n)\nORDER BY n",
-		limit("-", "3.090232"), limit("-", "1.959964"), mult, limit("+", "1.959964"), limit("+", "3.090232"),
-		mult, a.Database, quote(m.ID), latestFunnelMonth(a, m.ID))
+	steps := strconv.Itoa(funnelSteps)
+	return "SELECT n,\n  " + limit("-", "3.090232") + " AS lower998,\n  " + limit("-", "1.959964") + " AS lower95,\n" +
+		"  p0 * " + mult + " AS centre,\n  " + limit("+", "1.959964") + " AS upper95,\n  " + limit("+", "3.090232") + " AS upper998\n" +
+		"FROM (\n  SELECT p0, t2, arrayJoin(arrayMap(i -> (i + 1) * top * 1.2 / " + steps + ", range(" + steps + "))) AS n\n" +
+		"  FROM (\n    SELECT any(target) / " + mult + " AS p0, if(any(adjusted) = 1, any(tau2), 0) AS t2, " +
+		"greatest(1, max(ifNull(denominator, 0))) AS top\n" +
+		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n)\nORDER BY n"
 }
 
-// matcher is an xychart field or frame matcher.
-func matcher(id string, options any) *xychart.MatcherConfigBuilder {
-	return xychart.NewMatcherConfigBuilder().Id(id).Options(options)
-}
 
-// xySeries maps field y of frame against field x of the same frame.
-func xySeries(name string, frame int, x, y string) cog.Builder[xychart.XYSeriesConfig] {
-	return xychart.NewXYSeriesConfigBuilder().
-		Name(xychart.NewXychartXYSeriesConfigNameBuilder().Fixed(name)).
-		Frame(xychart.NewXychartXYSeriesConfigFrameBuilder().Matcher(matcher("byIndex", frame))).
-		X(xychart.NewXychartXYSeriesConfigXBuilder().Matcher(matcher("byName", x))).
-		Y(xychart.NewXychartXYSeriesConfigYBuilder().Matcher(matcher("byName", y)))
-}
 
-// line are override properties that draw an xychart field as a line.
-func line(colour string) []dashboard.DynamicConfigValue {
-	return []dashboard.DynamicConfigValue{fixedColour(colour), {Id: "custom.show", Value: "lines"}}
-}
 
 // funnelPanel is the funnel plot of a proportion measure.
 func funnelPanel(a Audience, m measures.Measure) *xychart.PanelBuilder {
@@ -73,21 +60,20 @@ func funnelPanel(a Audience, m measures.Measure) *xychart.PanelBuilder {
 		Unit(grafanaUnit(m.Unit)).Span(12).Height(10).
 		WithTarget(query(a, funnelPointsSQL(a, m)).RefID("A")).
 		WithTarget(query(a, funnelLimitsSQL(a, m)).RefID("B")).
-		Mapping(xychart.SeriesMappingManual).
-		Series([]cog.Builder[xychart.XYSeriesConfig]{
-			xySeries("Forces", 0, "denominator", "value"),
-			xySeries("99.8% lower limit", 1, "n", "lower998"),
-			xySeries("95% lower limit", 1, "n", "lower95"),
-			xySeries("Centre (all forces)", 1, "n", "centre"),
-			xySeries("95% upper limit", 1, "n", "upper95"),
-			xySeries("99.8% upper limit", 1, "n", "upper998"),
-		}).
-		Show(xychart.XYShowModePoints).PointSize(xychart.NewXychartFieldConfigPointSizeBuilder().Fixed(8)).
+		// Auto mapping: in each frame the first number is x and the others y
+		// (the published schema cannot express manual mapping's matchers).
+		Mapping(xychart.SeriesMappingAuto).
+		Show(xychart.XYShowModePoints).PointSize(xychart.NewXychartFieldConfigPointSizeBuilder().Fixed(2)).
 		Legend(legend()).Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeSingle).Sort(common.SortOrderNone)).
-		OverrideByName("value", []dashboard.DynamicConfigValue{fixedColour(colourImprovement)}).
-		OverrideByName("centre", line("green")).
-		OverrideByName("lower95", line("#f2cc0c")).OverrideByName("upper95", line("#f2cc0c")).
-		OverrideByName("lower998", line("red")).OverrideByName("upper998", line("red"))
+		// The limits are drawn as dense small dots (funnelSteps of them), the
+		// forces as large points: the published schema allows only
+		// object-valued override properties, which the point size is.
+		WithOverride(fields("value"), []dashboard.DynamicConfigValue{
+			fixedColour(colourImprovement), {Id: "custom.pointSize", Value: map[string]any{"fixed": 10}},
+		}).
+		WithOverride(fields("centre"), coloured("green")).
+		WithOverride(fields("lower95", "upper95"), coloured("#f2cc0c")).
+		WithOverride(fields("lower998", "upper998"), coloured("red"))
 }
 
 // Comparison is the force comparison dashboard for an aggregate audience: a

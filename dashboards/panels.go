@@ -107,9 +107,12 @@ func textPanel(title, markdown string, w, h uint32) *text.PanelBuilder {
 		Mode(text.TextModeMarkdown).Content(markdown)
 }
 
-// named is a field override's properties for a display name.
-func named(name string) []dashboard.DynamicConfigValue {
-	return []dashboard.DynamicConfigValue{{Id: "displayName", Value: name}}
+// fields matches fields by name. Grafana's byNames matcher is used rather
+// than byName because its options are an object, as the published dashboard
+// schema requires of every matcher's options (and of every override value,
+// so overrides here set only object-valued properties: colour, line style).
+func fields(names ...string) dashboard.MatcherConfig {
+	return dashboard.MatcherConfig{Id: "byNames", Options: map[string]any{"mode": "include", "names": names}}
 }
 
 // fixedColour is a field override's colour.

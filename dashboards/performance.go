@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
@@ -56,7 +57,7 @@ func transformSQL(col string, pairs [][2]string) string {
 func summarySQL(a Audience) string {
 	cols := make([]string, len(a.Measures))
 	for i, m := range a.Measures {
-		cols[i] = fmt.Sprintf("  anyIf(cell, measure_id = %s) AS %s", quote(m.ID), m.ID)
+		cols[i] = fmt.Sprintf("  anyIf(cell, measure_id = %s) AS `%s`", quote(m.ID), m.Title)
 	}
 	cell := fmt.Sprintf("trim(concat(%s, '  ', %s))", transformSQL("variation", variationIcons), transformSQL("assurance", assuranceIcons))
 	return fmt.Sprintf("SELECT force_id AS force,\n%s\nFROM (SELECT measure_id, force_id, %s AS cell FROM %s.spc_summary)\nWHERE %s\nGROUP BY force_id\nORDER BY force_id",
@@ -68,34 +69,42 @@ func summarySQL(a Audience) string {
 func spcSQL(a Audience, m measures.Measure) string {
 	target := ""
 	if m.Target != nil {
-		target = ", toFloat64(" + strconv.FormatFloat(*m.Target, 'g', -1, 64) + ") AS target"
+		target = ", toFloat64(" + strconv.FormatFloat(*m.Target, 'g', -1, 64) + ") AS `" + seriesTarget + "`"
 	}
-	return fmt.Sprintf("SELECT %s, value, spc_mean AS centre, spc_lpl AS lower_limit, spc_upl AS upper_limit,\n"+
-		"  if(spc_type = 'special_cause_improvement', value, NULL) AS improvement,\n"+
-		"  if(spc_type = 'special_cause_concern', value, NULL) AS concern,\n"+
-		"  if(startsWith(spc_type, 'special_cause_neutral'), value, NULL) AS neutral%s\n"+
+	return fmt.Sprintf("SELECT %s, value AS `"+seriesValue+"`, spc_mean AS `"+seriesCentre+"`,\n"+
+		"  spc_lpl AS `"+seriesLower+"`, spc_upl AS `"+seriesUpper+"`,\n"+
+		"  if(spc_type = 'special_cause_improvement', value, NULL) AS `"+seriesImprovement+"`,\n"+
+		"  if(spc_type = 'special_cause_concern', value, NULL) AS `"+seriesConcern+"`,\n"+
+		"  if(startsWith(spc_type, 'special_cause_neutral'), value, NULL) AS `"+seriesNeutral+"`%s\n"+
 		"FROM %s.measures\nWHERE measure_id = %s AND force_id = '${force}' AND %s\nORDER BY time",
 		monthTime, target, a.Database, quote(m.ID), monthFilter)
 }
 
-// points are override properties that draw a series as coloured points only.
-func points(colour string) []dashboard.DynamicConfigValue {
-	return []dashboard.DynamicConfigValue{
-		fixedColour(colour),
-		{Id: "custom.drawStyle", Value: "points"},
-		{Id: "custom.pointSize", Value: 9},
-		{Id: "custom.showPoints", Value: "always"},
-	}
-}
+// The series of an SPC chart, named as its legend shows them.
+const (
+	seriesValue       = "Monthly value"
+	seriesCentre      = "Centre (mean)"
+	seriesLower       = "Lower process limit"
+	seriesUpper       = "Upper process limit"
+	seriesImprovement = "Special cause: improvement"
+	seriesConcern     = "Special cause: concern"
+	seriesNeutral     = "Special cause: neither better nor worse"
+	seriesTarget      = "Target"
+)
 
 // dashed are override properties that draw a series as a dashed line.
 func dashed(colour string) []dashboard.DynamicConfigValue {
 	return []dashboard.DynamicConfigValue{
 		fixedColour(colour),
 		{Id: "custom.lineStyle", Value: map[string]any{"fill": "dash", "dash": []int{10, 10}}},
-		{Id: "custom.showPoints", Value: "never"},
-		{Id: "custom.lineWidth", Value: 1},
 	}
+}
+
+// coloured are override properties that colour a series. The special-cause
+// series hold a value only at their months, so they show as points over
+// the monthly line.
+func coloured(colour string) []dashboard.DynamicConfigValue {
+	return []dashboard.DynamicConfigValue{fixedColour(colour)}
 }
 
 // Performance is the pathway performance dashboard for an aggregate
@@ -113,9 +122,6 @@ func Performance(a Audience) (dashboard.Dashboard, error) {
 			"England 'Making Data Count' rules on the XmR chart below each measure; 'suppressed' where the latest "+
 			"month's count was too small to publish.", 24, 8,
 		query(a, summarySQL(a)))
-	for _, m := range a.Measures {
-		matrix.OverrideByName(m.ID, named(m.Title))
-	}
 	matrix.Mappings(summaryMappings())
 	b.WithPanel(matrix)
 	for _, m := range a.Measures {
@@ -123,15 +129,15 @@ func Performance(a Audience) (dashboard.Dashboard, error) {
 		p := timeSeries(m.Title+" · ${force}", describe(m, spcMethod+disclosureNote), grafanaUnit(m.Unit), 12, 8,
 			series(a, spcSQL(a, m))).
 			Repeat("force").RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(2).
-			OverrideByName("value", append(named("Monthly value"), fixedColour(colourCommon))).
-			OverrideByName("centre", append(dashed("green"), named("Centre (mean)")...)).
-			OverrideByName("lower_limit", append(dashed(colourLimit), named("Lower process limit")...)).
-			OverrideByName("upper_limit", append(dashed(colourLimit), named("Upper process limit")...)).
-			OverrideByName("improvement", append(points(colourImprovement), named("Special cause: improvement")...)).
-			OverrideByName("concern", append(points(colourConcern), named("Special cause: concern")...)).
-			OverrideByName("neutral", append(points(colourNeutral), named("Special cause: neither better nor worse")...))
+			ShowPoints(common.VisibilityModeAlways).PointSize(7).
+			WithOverride(fields(seriesValue), coloured(colourCommon)).
+			WithOverride(fields(seriesCentre), dashed("green")).
+			WithOverride(fields(seriesLower, seriesUpper), dashed(colourLimit)).
+			WithOverride(fields(seriesImprovement), coloured(colourImprovement)).
+			WithOverride(fields(seriesConcern), coloured(colourConcern)).
+			WithOverride(fields(seriesNeutral), coloured(colourNeutral))
 		if m.Target != nil {
-			p.OverrideByName("target", append(dashed("red"), named("Target")...))
+			p.WithOverride(fields(seriesTarget), dashed("red"))
 		}
 		b.WithPanel(p)
 	}
