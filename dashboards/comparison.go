@@ -51,9 +51,6 @@ func funnelLimitsSQL(a Audience, m measures.Measure) string {
 		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n)\nORDER BY n"
 }
 
-
-
-
 // funnelPanel is the funnel plot of a proportion measure.
 func funnelPanel(a Audience, m measures.Measure) *xychart.PanelBuilder {
 	return xychart.NewPanelBuilder().Title(m.Title).Description(describe(m, funnelMethod)).
