@@ -3,8 +3,10 @@ package dashboards
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
@@ -75,7 +77,7 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 				return nil, fmt.Errorf("dashboards: recipient %s: invalid database name %q", r.ID, a.Database)
 			}
 			for _, m := range measures.Catalogue() {
-				if slices.Contains(r.Measures, m.ID) {
+				if slices.Contains(r.Measures, m.ID) && definedFor(m, r.Scope) {
 					a.Measures = append(a.Measures, m)
 				}
 			}
@@ -83,6 +85,16 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 		}
 	}
 	return out, nil
+}
+
+// definedFor reports whether the share publisher can publish m for scope:
+// not, for example, a rate per resident for a scope of districts, whose
+// population the catalogue does not hold.
+func definedFor(m measures.Measure, scope policy.Scope) bool {
+	to := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	_, err := m.Query("pathway", measures.DefaultThresholds(),
+		measures.Scope{Forces: scope.Forces, Regions: scope.Regions, LADs: scope.LADs}, to.AddDate(0, -1, 0), to)
+	return !errors.Is(err, measures.ErrScopeNotSupported)
 }
 
 // uid returns s when Grafana accepts it as a uid, or a shortened form with a

@@ -45,9 +45,9 @@ func funnelLimitsSQL(a Audience, m measures.Measure) string {
 	steps := strconv.Itoa(funnelSteps)
 	return "SELECT n,\n  " + limit("-", "3.090232") + " AS lower998,\n  " + limit("-", "1.959964") + " AS lower95,\n" +
 		"  p0 * " + mult + " AS centre,\n  " + limit("+", "1.959964") + " AS upper95,\n  " + limit("+", "3.090232") + " AS upper998\n" +
-		"FROM (\n  SELECT p0, t2, arrayJoin(arrayMap(i -> (i + 1) * top * 1.2 / " + steps + ", range(" + steps + "))) AS n\n" +
+		"FROM (\n  SELECT p0, t2, (arrayJoin(range(" + steps + ")) + 1) * largest * 1.2 / " + steps + " AS n\n" +
 		"  FROM (\n    SELECT any(target) / " + mult + " AS p0, if(any(adjusted) = 1, any(tau2), 0) AS t2, " +
-		"greatest(1, max(ifNull(denominator, 0))) AS top\n" +
+		"greatest(1, max(ifNull(denominator, 0))) AS largest\n" +
 		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n)\nORDER BY n"
 }
 

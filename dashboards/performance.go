@@ -37,7 +37,6 @@ var (
 		{"consistent_pass", "✔ will meet target"},
 		{"consistent_fail", "✘ will miss target"},
 		{"inconsistent", "? may or may not meet target"},
-		{"suppressed", ""},
 	}
 )
 
@@ -59,7 +58,8 @@ func summarySQL(a Audience) string {
 	for i, m := range a.Measures {
 		cols[i] = fmt.Sprintf("  anyIf(cell, measure_id = %s) AS `%s`", quote(m.ID), m.Title)
 	}
-	cell := fmt.Sprintf("trim(concat(%s, '  ', %s))", transformSQL("variation", variationIcons), transformSQL("assurance", assuranceIcons))
+	cell := fmt.Sprintf("if(assurance IN ('', 'suppressed'), %s, concat(%s, '  ', %s))",
+		transformSQL("variation", variationIcons), transformSQL("variation", variationIcons), transformSQL("assurance", assuranceIcons))
 	return fmt.Sprintf("SELECT force_id AS force,\n%s\nFROM (SELECT measure_id, force_id, %s AS cell FROM %s.spc_summary)\nWHERE %s\nGROUP BY force_id\nORDER BY force_id",
 		strings.Join(cols, ",\n"), cell, a.Database, forceFilter)
 }
