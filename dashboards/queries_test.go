@@ -279,7 +279,7 @@ func waitForLive(t *testing.T, conn driver.Conn, db string) {
 // target is one ClickHouse query of a panel, and what it runs under.
 type target struct {
 	dashboard, panel, panelType, refID, sql, uid string
-	repeat                                      string
+	repeat                                       string
 }
 
 // variable is a dashboard template variable.
