@@ -17,7 +17,7 @@ const repoRoot = ".."
 // composeFile is the part of compose.yaml the test reads.
 type composeFile struct {
 	Services map[string]struct {
-		Image       string            `yaml:"image"`
+		Image       string `yaml:"image"`
 		Build       *struct{ Context, Dockerfile string }
 		Entrypoint  []string          `yaml:"entrypoint"`
 		Command     []string          `yaml:"command"`

@@ -90,14 +90,14 @@ func queriesOf(t *testing.T, raw []byte) []aQuery {
 			Title   string `json:"title"`
 			Targets []struct {
 				Datasource struct{ UID string } `json:"datasource"`
-				RawSQL     string                `json:"rawSql"`
-				Expr       string                `json:"expr"`
+				RawSQL     string               `json:"rawSql"`
+				Expr       string               `json:"expr"`
 			} `json:"targets"`
 		} `json:"panels"`
 		Templating struct {
 			List []struct {
-				Name       string                `json:"name"`
-				Query      any                   `json:"query"`
+				Name       string               `json:"name"`
+				Query      any                  `json:"query"`
 				Datasource struct{ UID string } `json:"datasource"`
 			} `json:"list"`
 		} `json:"templating"`
