@@ -76,7 +76,7 @@ func funnelPanel(a Audience, m measures.Measure) *xychart.PanelBuilder {
 // Comparison is the force comparison dashboard for an aggregate audience: a
 // funnel plot of each proportion measure, forces as points. There are no
 // ranking tables, by design.
-func Comparison(a Audience) (dashboard.Dashboard, error) {
+func Comparison(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-comparison", "Force comparison · "+a.ID,
 		"Funnel plots comparing forces on each proportion measure, for "+a.ID, "comparison", a.Role).
 		WithVariable(forceVariable(a, "funnel"))

@@ -39,8 +39,8 @@ type composeFile struct {
 func TestComposeFile(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(repoRoot, "compose.yaml")
-	if out, err := exec.Command("docker", "compose", "version").CombinedOutput(); err == nil {
-		if out, err := exec.Command("docker", "compose", "-f", path, "config", "--quiet").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(t.Context(), "docker", "compose", "version").CombinedOutput(); err == nil {
+		if out, err := exec.CommandContext(t.Context(), "docker", "compose", "-f", path, "config", "--quiet").CombinedOutput(); err != nil {
 			t.Errorf("docker compose config: %v\n%s", err, out)
 		}
 	} else {

@@ -12,8 +12,8 @@ const tagHub = "pathwayhub"
 
 // newDashboard starts a dashboard for an audience with the common settings:
 // UTC, read-only (it is regenerated from code), tagged.
-func newDashboard(uidBase, title, description string, tags ...string) *dashboard.DashboardBuilder {
-	return dashboard.NewDashboardBuilder(title).Uid(uid(uidBase)).Description(description).
+func newDashboard(uidBase, title, description string, tags ...string) *dashboardBuilder {
+	return newDashboardBuilder(title).Uid(uid(uidBase)).Description(description).
 		Tags(append([]string{tagHub}, tags...)).Timezone(common.TimeZoneUtc).Readonly().
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).Time("now-2y", "now")
 }

@@ -3,8 +3,6 @@ package dashboards
 import (
 	"fmt"
 
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
-
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 )
 
@@ -17,7 +15,7 @@ func (a Audience) hasFeed() bool {
 // Feed is the feed health dashboard for an aggregate audience granted the
 // feed measures: submissions, lag, rejections by reason and field
 // completeness, per force.
-func Feed(a Audience) (dashboard.Dashboard, error) {
+func Feed(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-feed", "Feed health · "+a.ID,
 		"How promptly and completely each force's data reaches the hub, for "+a.ID, "feed", a.Role).
 		WithVariable(forceVariable(a, "measures"))

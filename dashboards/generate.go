@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"gopkg.in/yaml.v3"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
@@ -78,7 +77,7 @@ type Board struct {
 	// Audience is who reads it; its zero value for hub operations.
 	Audience Audience
 	// Dashboard is the dashboard model.
-	Dashboard dashboard.Dashboard
+	Dashboard Dashboard
 }
 
 // Folder is the Grafana folder (and directory) a board is provisioned in.
@@ -100,7 +99,7 @@ func (b Board) Path() string {
 // record audience the live pathway; and one hub operations dashboard.
 func Boards(audiences []Audience) ([]Board, error) {
 	var out []Board
-	add := func(kind string, a Audience, build func(Audience) (dashboard.Dashboard, error)) error {
+	add := func(kind string, a Audience, build func(Audience) (Dashboard, error)) error {
 		d, err := build(a)
 		if err != nil {
 			return err

@@ -44,7 +44,7 @@ func openIncidentsSQL(a Audience) string {
 // Live is the live pathway dashboard for a force's supervisors: their own
 // force's open incidents against the detention clock, the handover target
 // and the ambulance wait, and those approaching or breaching a threshold.
-func Live(a Audience) (dashboard.Dashboard, error) {
+func Live(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-live", "Live pathway · "+a.ID,
 		"Open incidents of the force against the legal and agreed clocks, for "+a.ID, "live", a.Role).
 		Refresh("30s").Time("now-24h", "now")

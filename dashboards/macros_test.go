@@ -56,7 +56,7 @@ func conditionalAll(t *testing.T, sql string, sc scenario) string {
 		phrase := args[0]
 		if m := varName.FindStringSubmatch(strings.TrimSpace(args[1])); m != nil {
 			name := m[1] + m[2]
-			if vals, ok := sc.values[name]; ok && (vals == nil || len(vals) == 0 || vals[0] == "") {
+			if vals, ok := sc.values[name]; ok && (len(vals) == 0 || vals[0] == "") {
 				phrase = "1=1"
 			}
 		}

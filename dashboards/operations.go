@@ -20,7 +20,7 @@ func promQuery(expr, legendFormat string) *prometheus.DataqueryBuilder {
 // Operations is the hub operations dashboard on Prometheus: ingest rates,
 // latency and errors, policy decisions and reloads, share publication runs,
 // and the live monitor.
-func Operations() (dashboard.Dashboard, error) {
+func Operations() (Dashboard, error) {
 	b := newDashboard("hub-operations", "Hub operations",
 		"The hub's own health from its Prometheus metrics: ingest, policy and publication.", "operations").
 		Time("now-6h", "now").Refresh("1m")

@@ -22,7 +22,7 @@ func byForceSQL(a Audience, measureID string) string {
 // force and across the share's whole scope over time, the mix of s136
 // detentions and RCRP calls handled without deployment, and rates per
 // 100,000 residents where they are defined.
-func Overview(a Audience) (dashboard.Dashboard, error) {
+func Overview(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-overview", "Regional overview · "+a.ID,
 		"Demand for police mental-health response by force over time, for "+a.ID+" ("+a.Purpose+")", "overview", a.Role).
 		WithVariable(forceVariable(a, "measures")).

@@ -110,7 +110,7 @@ func coloured(colour string) []dashboard.DynamicConfigValue {
 // Performance is the pathway performance dashboard for an aggregate
 // audience: a Making Data Count summary matrix (forces × measures, with
 // variation and assurance icons), then one SPC chart per measure and force.
-func Performance(a Audience) (dashboard.Dashboard, error) {
+func Performance(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-performance", "Pathway performance · "+a.ID,
 		"Statistical process control of every measure in the share, force by force, for "+a.ID, "performance", a.Role).
 		WithVariable(forceVariable(a, "measures"))

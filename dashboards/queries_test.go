@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -514,8 +515,10 @@ func relative(t *testing.T, s string, now time.Time) time.Time {
 	if m == nil {
 		t.Fatalf("time %q", s)
 	}
-	var n int
-	fmt.Sscan(m[1], &n)
+	n, err := strconv.Atoi(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
 	switch m[2] {
 	case "y":
 		return now.AddDate(-n, 0, 0)

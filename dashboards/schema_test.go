@@ -11,7 +11,6 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
@@ -122,7 +121,7 @@ func TestDashboardsValidateAgainstGrafanaSchemas(t *testing.T) {
 			for _, p := range panelsOf(d) {
 				checkPanel(t, s, p)
 			}
-			var back dashboard.Dashboard
+			var back dashboards.Dashboard
 			// The SDK returns an empty cog.BuildErrors (a non-nil error) when
 			// nothing failed.
 			var be cog.BuildErrors
