@@ -35,6 +35,8 @@ type Audience struct {
 	Measures []measures.Measure
 	// Forces are the forces in the recipient's scope, when it names any.
 	Forces []string
+	// Fields are the incident columns a record recipient is granted.
+	Fields []string
 }
 
 // DatasourceUID is the uid of the audience's ClickHouse datasource.
@@ -71,7 +73,7 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 			seen[r.ID] = true
 			a := Audience{
 				ID: r.ID, Role: r.Role, Purpose: r.Purpose, Granularity: r.Granularity, Agreement: ag.ID,
-				Database: prefix + r.ID, Forces: slices.Clone(r.Scope.Forces),
+				Database: prefix + r.ID, Forces: slices.Clone(r.Scope.Forces), Fields: slices.Clone(r.Fields),
 			}
 			if !validIdent(a.Database) {
 				return nil, fmt.Errorf("dashboards: recipient %s: invalid database name %q", r.ID, a.Database)

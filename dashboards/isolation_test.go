@@ -2,6 +2,7 @@ package dashboards_test
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -61,20 +62,51 @@ func TestEachAudienceReadsOnlyItsOwnShare(t *testing.T) {
 				if q.uid != a.DatasourceUID() {
 					t.Errorf("%s: %s uses datasource %s, not %s", f.Path, q.where, q.uid, a.DatasourceUID())
 				}
-				for _, m := range qualified.FindAllStringSubmatch(q.sql, -1) {
-					if m[1] != a.Database {
-						t.Errorf("%s: %s names %s.%s, outside %s", f.Path, q.where, m[1], m[2], a.Database)
-					}
-				}
-				for _, m := range source.FindAllStringSubmatch(q.sql, -1) {
-					if m[1] != "(" && (strings.HasSuffix(m[1], "(") || !strings.HasPrefix(m[1], a.Database+".")) {
-						t.Errorf("%s: %s reads %q, not a table of %s", f.Path, q.where, m[1], a.Database)
-					}
+				for _, bad := range outside(q.sql, a.Database) {
+					t.Errorf("%s: %s reads %s, outside %s", f.Path, q.where, bad, a.Database)
 				}
 			}
 		}
 		if checked < 100 {
 			t.Errorf("prefix %s: only %d queries checked", prefix, checked)
+		}
+	}
+}
+
+// outside returns what sql reads that is not a table of database db: other
+// databases' tables, unqualified tables and table functions.
+func outside(sql, db string) []string {
+	var out []string
+	for _, m := range qualified.FindAllStringSubmatch(sql, -1) {
+		if m[1] != db {
+			out = append(out, m[0])
+		}
+	}
+	for _, m := range source.FindAllStringSubmatch(sql, -1) {
+		if m[1] != "(" && (strings.HasSuffix(m[1], "(") || !strings.HasPrefix(m[1], db+".")) {
+			out = append(out, strings.TrimSpace(m[1]))
+		}
+	}
+	return out
+}
+
+func TestOutsideFindsOtherDatabases(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		sql  string
+		want int
+	}{
+		{"SELECT x FROM share_a.measures WHERE y IN (SELECT y FROM share_a.funnel)", 0},
+		{"SELECT x FROM (SELECT 1 AS x)", 0},
+		{"SELECT count() FROM pathway.incidents", 2},
+		{"SELECT x FROM share_a.measures ANY LEFT JOIN share_b.catalogue USING (measure_id)", 2},
+		{"SELECT * FROM remote('h', share_a.measures)", 1},
+		{"SELECT * FROM measures", 1},
+		{"SELECT 1.2 * value FROM share_a.measures", 0},
+	}
+	for _, c := range cases {
+		if got := outside(c.sql, "share_a"); len(got) != c.want {
+			t.Errorf("outside(%q) = %v, want %d findings", c.sql, got, c.want)
 		}
 	}
 }
@@ -116,4 +148,44 @@ func queriesOf(t *testing.T, raw []byte) []aQuery {
 		out = append(out, aQuery{where: "variable " + v.Name, uid: v.Datasource.UID, sql: q})
 	}
 	return out
+}
+
+// TestOperationsNamesTheHubsMetrics checks that every metric the hub
+// operations dashboard queries is one the hub's code defines.
+func TestOperationsNamesTheHubsMetrics(t *testing.T) {
+	t.Parallel()
+	d, err := dashboards.Operations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var source strings.Builder
+	for _, dir := range []string{"hub", "ingest", "policy"} {
+		err := filepath.WalkDir(filepath.Join(repoRoot, dir), func(p string, e os.DirEntry, err error) error {
+			if err != nil || e.IsDir() || !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			source.Write(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	names := map[string]bool{}
+	for _, m := range regexp.MustCompile(`\b(pathway(?:hub)?_[a-z_]+)\b`).FindAllString(string(raw), -1) {
+		names[strings.TrimSuffix(m, "_bucket")] = true
+	}
+	if len(names) < 10 {
+		t.Fatalf("only %d metrics found: %v", len(names), names)
+	}
+	for name := range names {
+		if !strings.Contains(source.String(), `"`+name+`"`) {
+			t.Errorf("the hub defines no metric %s", name)
+		}
+	}
 }

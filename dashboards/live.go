@@ -2,6 +2,9 @@ package dashboards
 
 import (
 	"fmt"
+	"slices"
+
+	"github.com/grafana/grafana-foundation-sdk/go/common"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 )
@@ -73,6 +76,15 @@ func Live(a Audience) (Dashboard, error) {
 			"threshold is (or was) reached."+liveMethod, 24, 8,
 		query(a, fmt.Sprintf("SELECT incident_ref, stage, state, round(elapsed_minutes) AS elapsed_minutes, due\nFROM %s.live\nWHERE state IN ('approaching', 'breached')\nORDER BY state = 'breached' DESC, due, incident_ref",
 			a.Database))).Mappings(stateMappings()))
+	if slices.Contains(a.Fields, "arrived_at_pos") {
+		b.WithPanel(timeSeries("Arrivals at a place of safety",
+			"How many of the force's detainees arrived at a place of safety, in each interval of the chosen time "+
+				"range (open and closed incidents). Method: the force's incident records in this share, counted by "+
+				"their arrival time, in buckets of the panel's interval.", "short", 24, 7,
+			series(a, "SELECT toDateTime(intDiv(toUInt32(assumeNotNull(arrived_at_pos)), $__interval_s) * $__interval_s) AS time, count() AS arrivals\n"+
+				"FROM "+a.Database+".incidents\nWHERE isNotNull(arrived_at_pos) AND $__timeFilter(arrived_at_pos)\nGROUP BY time\nORDER BY time")).
+			DrawStyle(common.GraphDrawStyleBars).FillOpacity(60))
+	}
 	d, err := b.Build()
 	if err != nil {
 		return d, fmt.Errorf("dashboards: live %s: %w", a.ID, err)

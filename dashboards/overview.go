@@ -41,10 +41,16 @@ func Overview(a Audience) (Dashboard, error) {
 			"short", 6, 6,
 			query(a, fmt.Sprintf("SELECT sum(value) AS detentions\nFROM %[1]s.measures\nWHERE measure_id = 's136_detentions' AND %[2]s\n  AND month = (SELECT max(month) FROM %[1]s.measures WHERE measure_id = 's136_detentions')",
 				a.Database, forceFilter))))
+		b.WithPanel(statPanel("s136 detentions in the chosen period",
+			describe(m, "the sum over the chosen forces of the published monthly detentions, for the months that "+
+				"start within the dashboard's time range."+disclosureNote),
+			"short", 6, 6,
+			query(a, fmt.Sprintf("SELECT sum(value) AS detentions\nFROM %s.measures\nWHERE measure_id = 's136_detentions' AND %s\n  AND month >= toDate($__fromTime) AND month <= toDate($__toTime)",
+				a.Database, forceFilter))))
 		b.WithPanel(timeSeries("Demand: s136 detentions by force and in all",
 			describe(m, byForceMethod+" The line 'all forces in scope' is the sum over the chosen forces: the share's "+
 				"whole region or districts."+disclosureNote),
-			grafanaUnit(m.Unit), 18, 9,
+			grafanaUnit(m.Unit), 12, 9,
 			series(a, fmt.Sprintf("SELECT time, force_id, value FROM (\n  SELECT %[1]s, force_id, value FROM %[2]s.measures\n  WHERE measure_id = 's136_detentions' AND %[3]s AND %[4]s\n  UNION ALL\n  SELECT %[1]s, 'all forces in scope' AS force_id, sum(value) AS value FROM %[2]s.measures\n  WHERE measure_id = 's136_detentions' AND %[3]s AND %[4]s\n  GROUP BY month\n)\nORDER BY time, force_id",
 				monthTime, a.Database, monthFilter, forceFilter))))
 	}

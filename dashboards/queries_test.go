@@ -238,9 +238,13 @@ func addFeedLog(t *testing.T, conn driver.Conn, db string, end time.Time) {
 		if err := subs.Append(id, "force", force, "incidents", at, uint8(0), uint32(40), uint32(10), uint32(0), uint32(0), uint32(0), uint32(30), int64(600), int64(900)); err != nil {
 			t.Fatal(err)
 		}
-		for i := range 30 {
+		// 20 of one rule, 10 of another, and 3 of a third: too few to publish.
+		for i := range 33 {
 			field, code := "age_band", "police_station_under_18"
-			if i%3 == 0 {
+			switch {
+			case i >= 30:
+				field, code = "sex", "enum_unknown"
+			case i%3 == 0:
 				field, code = "timeline.arrived_at_pos", "timestamp_order"
 			}
 			if err := rej.Append(id, force, "incidents", at, uint32(i), field, code); err != nil {
@@ -411,7 +415,54 @@ func TestEveryPanelQueryRunsAsItsAudience(t *testing.T) {
 	if ran < 100 {
 		t.Fatalf("only %d queries ran", ran)
 	}
+	checkRejectionsDisclosed(t, conns["london_regional_lead"], h.audiences)
 	t.Logf("%d panel queries ran as their audiences' users", ran)
+}
+
+// checkRejectionsDisclosed checks the regional lead's feed_rejections
+// table: the counts of 20 and 10 each force's rejected submission broke are
+// published as they are (multiples of the rounding base, above the
+// threshold), and the count of 3 is suppressed.
+func checkRejectionsDisclosed(t *testing.T, conn driver.Conn, audiences map[string]dashboards.Audience) {
+	t.Helper()
+	var db string
+	for _, a := range audiences {
+		if a.ID == "london_regional_lead" {
+			db = a.Database
+		}
+	}
+	rows, err := conn.Query(t.Context(), "SELECT force_id, code, rejections, suppressed FROM "+db+".feed_rejections ORDER BY force_id, code")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var force, code string
+		var n *float64
+		var suppressed uint8
+		if err := rows.Scan(&force, &code, &n, &suppressed); err != nil {
+			t.Fatal(err)
+		}
+		v := "suppressed"
+		if n != nil {
+			v = strconv.FormatFloat(*n, 'f', -1, 64)
+		}
+		if (n == nil) != (suppressed == 1) {
+			t.Errorf("%s %s: rejections %v with suppressed = %d", force, code, n, suppressed)
+		}
+		got[force+" "+code] = v
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, force := range simulate.Forces() {
+		for code, want := range map[string]string{"police_station_under_18": "20", "timestamp_order": "10", "enum_unknown": "suppressed"} {
+			if got[force+" "+code] != want {
+				t.Errorf("feed_rejections %s %s = %q, want %s (all: %v)", force, code, got[force+" "+code], want, got)
+			}
+		}
+	}
 }
 
 // login connects as the audience's ClickHouse user, waiting for ClickHouse
