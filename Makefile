@@ -195,6 +195,10 @@ test: deps ## Install deps, then lint, check-generate and go test against real C
 	$(MAKE) --no-print-directory check-generate
 	$(GO) test -count=1 ./...
 
+.PHONY: check-dashboards
+check-dashboards: ## Fail if the generated dashboards differ from dashboards/testdata/golden, or break Grafana's schemas.
+	$(GO) test -count=1 -run 'TestGoldenFiles|TestDashboardsValidateAgainstGrafanaSchemas|TestEachAudienceReadsOnlyItsOwnShare' ./dashboards
+
 .PHONY: build
 build: ## Build every package and the commands in ./cmd.
 	$(GO) build ./...

@@ -19,6 +19,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pathwayhub/pathwayhub/dashboards"
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
@@ -112,6 +113,12 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err == nil {
 		err = publishShares(ctx, out, info)
+	}
+	if err == nil {
+		var where string
+		where, err = dashboards.WriteLocal(dashboards.Local{Dir: opts.Config.DataDir, Agreements: opts.Config.Agreements, Prefix: info.SharePrefix,
+			PasswordsFile: info.PasswordsFile, ClickHouseAddr: info.ClickHouseAddr, HubURL: info.URL})
+		fmt.Fprintf(out, "\nGrafana dashboards and provisioning: %s/grafana; Prometheus configuration: %s/prometheus\n", where, where)
 	}
 	if err == nil {
 		printWhereToLook(out, info, dir)

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
@@ -33,7 +34,8 @@ type cell struct {
 // to the cut-off: measures (by measure, force and month, after disclosure
 // control, with each point's SPC limits and signal), spc_summary (variation
 // and assurance per series), funnel (each force's position per month) and
-// catalogue (what every measure means).
+// catalogue (what every measure means), and, with the feed measures,
+// feed_rejections (the rules the forces' rejected records broke).
 func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Publication) ([]table, error) {
 	rule := disclosure.Rule{Threshold: g.Threshold, Base: g.Rounding}
 	if err := rule.Validate(); err != nil {
@@ -82,7 +84,89 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 		}
 		tabs.catalogue.rows = append(tabs.catalogue.rows, catalogueRow(m))
 	}
-	return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue}, nil
+	if slices.Contains(g.Measures, "feed_timeliness") || slices.Contains(g.Measures, "feed_completeness") {
+		rows, err := p.rejectionRows(ctx, rule, scope, from, to)
+		if err != nil {
+			return nil, err
+		}
+		tabs.rejections.rows = rows
+	}
+	return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, tabs.rejections}, nil
+}
+
+// rejectionRows are the feed_rejections rows: the rules broken by the
+// forces' rejected records (dry runs left out) by force, month of receipt,
+// field and code, each count after disclosure control. Published with the
+// feed measures. Like them, a region or district scope keeps the forces with
+// any current incident there.
+func (p *Publisher) rejectionRows(ctx context.Context, r disclosure.Rule, scope measures.Scope, from, to time.Time) ([][]any, error) {
+	db := p.opts.Database
+	conds := []string{
+		fmt.Sprintf("received_at >= toDateTime(%d) AND received_at < toDateTime(%d)", from.Unix(), to.Unix()),
+		"submission_id IN (SELECT submission_id FROM " + db + ".submissions WHERE org_kind = 'force' AND dry_run = 0)",
+	}
+	if len(scope.Forces) > 0 {
+		list, err := quoteList(scope.Forces)
+		if err != nil {
+			return nil, fmt.Errorf("share: feed rejections: %w", err)
+		}
+		conds = append(conds, "org_id IN ("+list+")")
+	}
+	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
+		place := []string{"status != 'withdrawn'"}
+		for col, values := range map[string][]string{"region_code": scope.Regions, "lad_code": scope.LADs} {
+			if len(values) == 0 {
+				continue
+			}
+			list, err := quoteCodes(values)
+			if err != nil {
+				return nil, fmt.Errorf("share: feed rejections: %w", err)
+			}
+			place = append(place, col+" IN ("+list+")")
+		}
+		slices.Sort(place)
+		conds = append(conds, "org_id IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+db+
+			".incidents FINAL) WHERE "+strings.Join(place, " AND ")+" GROUP BY force_id)")
+	}
+	q := "SELECT org_id, toStartOfMonth(received_at, 'UTC') AS month, field, code, count() AS n FROM " + db +
+		".rejections WHERE " + strings.Join(conds, " AND ") + " GROUP BY org_id, month, field, code ORDER BY org_id, month, field, code"
+	rows, err := p.opts.Conn.Query(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("share: feed rejections: %w", err)
+	}
+	defer rows.Close()
+	var out [][]any
+	for rows.Next() {
+		var force, field, code string
+		var month time.Time
+		var n uint64
+		if err := rows.Scan(&force, &month, &field, &code, &n); err != nil {
+			return nil, fmt.Errorf("share: feed rejections: %w", err)
+		}
+		v, suppressed := r.Count(int64(n))
+		var value *float64
+		if !suppressed {
+			f := float64(v)
+			value = &f
+		}
+		out = append(out, []any{force, month.UTC(), field, code, value, flag(suppressed)})
+	}
+	return out, rows.Err()
+}
+
+// quoteCodes renders ONS codes (upper-case letters and digits) as a quoted
+// SQL list.
+func quoteCodes(values []string) (string, error) {
+	out := make([]string, len(values))
+	for i, v := range values {
+		for _, c := range v {
+			if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+				return "", fmt.Errorf("value %q is not an ONS code", v)
+			}
+		}
+		out[i] = "'" + v + "'"
+	}
+	return strings.Join(out, ", "), nil
 }
 
 // measureCells runs a measure's SQL on the raw tables.
@@ -304,7 +388,7 @@ func catalogueRow(m measures.Measure) []any {
 }
 
 // aggregateTabs are the tables of an aggregate share.
-type aggregateTabs struct{ measures, spc, funnel, catalogue table }
+type aggregateTabs struct{ measures, spc, funnel, catalogue, rejections table }
 
 func aggregateSchema() aggregateTabs {
 	nf := "Nullable(Float64)"
@@ -330,6 +414,10 @@ func aggregateSchema() aggregateTabs {
 			{"measure_id", "String"}, {"title", "String"}, {"definition", "String"}, {"unit", "String"}, {"kind", "String"},
 			{"direction", "String"}, {"target", nf}, {"multiplier", "Float64"}, {"funnel", "UInt8"},
 			{"numerator_definition", "String"}, {"denominator_definition", "String"},
+		}},
+		rejections: table{name: "feed_rejections", orderBy: "(force_id, month, field, code)", columns: []column{
+			{"force_id", "String"}, {"month", "Date"}, {"field", "String"}, {"code", "String"},
+			{"rejections", nf}, {"suppressed", "UInt8"},
 		}},
 	}
 }

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Makes demo credentials for the simulated forces, once: the hub's
+# credentials file (token hashes) and one token file per force for the
+# simulator. Run by compose.yaml's init service.
+set -eu
+dir=/secrets
+if [ -s "$dir/credentials.yaml" ]; then
+	echo "init: credentials already in $dir"
+	exit 0
+fi
+umask 077
+tmp="$dir/credentials.yaml.tmp"
+echo "# Demo credentials made by deploy/compose/init.sh." >"$tmp"
+echo "credentials:" >>"$tmp"
+for force in btp metropolitan city-of-london; do
+	out=$(pathwayhub token --org "force/$force")
+	echo "$out" | sed -n 's/^token (give to [^)]*): //p' >"$dir/token-$force"
+	echo "$out" | sed -n '/^  - org:/,$p' >>"$tmp"
+done
+chmod 0644 "$tmp"
+mv "$tmp" "$dir/credentials.yaml"
+echo "init: wrote $dir/credentials.yaml and a token per force"
