@@ -117,7 +117,16 @@ func dropShares(t testing.TB, chAddr, prefix string) {
 	}
 	rows.Close()
 	for _, n := range names {
-		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+n); err != nil {
+		// A publication cut short by the hub's shutdown may still be
+		// creating a table server-side; ClickHouse then asks to try again.
+		var err error
+		for range 10 {
+			if err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+n); err == nil {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if err != nil {
 			t.Errorf("drop share %s: %v", n, err)
 		}
 	}
