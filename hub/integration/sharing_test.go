@@ -19,6 +19,8 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/ingest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
@@ -54,11 +56,17 @@ func sharingCreds() *auth.Credentials {
 }
 
 // startSharingHub runs a hub with every test credential and the given
-// options, and a connection to its raw database.
+// options on the shared ClickHouse, and a connection to its raw database.
 func startSharingHub(t *testing.T, opts ...apptest.Option) *hub {
 	t.Helper()
-	info := apptest.Start(t, shared.Addr(), sharingCreds(), opts...)
-	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: shared.Addr(), Database: info.Database})
+	return startSharingHubOn(t, shared, opts...)
+}
+
+// startSharingHubOn is startSharingHub on the ClickHouse server srv.
+func startSharingHubOn(t *testing.T, srv *chserver.Server, opts ...apptest.Option) *hub {
+	t.Helper()
+	info := apptest.Start(t, srv.Addr(), sharingCreds(), opts...)
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: srv.Addr(), Database: info.Database})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,14 +205,27 @@ func TestCommissionerCannotObtainRecords(t *testing.T) {
 
 func TestShareUserIsConfinedToItsDatabase(t *testing.T) {
 	t.Parallel()
+	// A server of its own: loading a users file reloads every user, which
+	// is no business of the other tests' connections.
+	srv := chservertest.Start(t)
 	var usersFile string
-	h := startSharingHub(t, apptest.WithConfig(func(c *config.Config) {
-		usersFile = filepath.Join(shared.UsersDir(), c.Shares.Prefix+"users.xml")
+	h := startSharingHubOn(t, srv, apptest.WithConfig(func(c *config.Config) {
+		usersFile = filepath.Join(srv.UsersDir(), c.Shares.Prefix+"users.xml")
 		c.Shares.UsersFile = usersFile
 	}))
 	t.Cleanup(func() { _ = os.Remove(usersFile) })
 	h.mustSubmit(t, metToken, detentions(t, 10, camden, lastMonth())...)
 	h.publish(t)
+	written, err := os.Stat(usersFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same users again: the file, whose every change makes ClickHouse
+	// reload all users, is left alone.
+	h.publish(t)
+	if again, err := os.Stat(usersFile); err != nil || !again.ModTime().Equal(written.ModTime()) {
+		t.Errorf("an unchanged users file was rewritten (%v then %v, %v)", written.ModTime(), again.ModTime(), err)
+	}
 
 	own, other := h.shareDB(t, nclRecipient), h.shareDB(t, nelRecipient)
 	passwords := map[string]string{}
@@ -221,7 +242,7 @@ func TestShareUserIsConfinedToItsDatabase(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := chdb.Open(t.Context(), chdb.Options{Addr: shared.Addr(), Username: own, Password: passwords[nclRecipient], Database: own})
+		c, err := chdb.Open(t.Context(), chdb.Options{Addr: srv.Addr(), Username: own, Password: passwords[nclRecipient], Database: own})
 		if err == nil {
 			conn = c
 			t.Cleanup(func() { _ = c.Close() })
@@ -238,7 +259,7 @@ func TestShareUserIsConfinedToItsDatabase(t *testing.T) {
 	refused := map[string]string{
 		"raw database":        "SELECT count() FROM " + h.info.Database + ".incidents",
 		"another share":       "SELECT count() FROM " + other + ".measures",
-		"remote() to raw":     fmt.Sprintf("SELECT count() FROM remote('%s', %s.incidents)", shared.Addr(), h.info.Database),
+		"remote() to raw":     fmt.Sprintf("SELECT count() FROM remote('%s', %s.incidents)", srv.Addr(), h.info.Database),
 		"merge() over raw":    fmt.Sprintf("SELECT count() FROM merge('%s', '.*')", h.info.Database),
 		"url() table func":    "SELECT * FROM url('http://127.0.0.1:1/', 'CSV', 'a String')",
 		"insert into a share": "INSERT INTO " + own + ".catalogue (measure_id) SELECT 'x'",

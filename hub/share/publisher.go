@@ -18,6 +18,7 @@
 package share
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -275,9 +276,16 @@ func (p *Publisher) writeUsers(ctx context.Context, users []User) error {
 	if err := os.MkdirAll(filepath.Dir(p.opts.UsersFile), 0o755); err != nil {
 		return fmt.Errorf("share: users.d: %w", err)
 	}
+	// ClickHouse reloads every user when the file changes, so it is rewritten
+	// only when the users themselves change (an agreement or a rotation),
+	// not on every publication.
+	if old, err := os.ReadFile(p.opts.UsersFile); err == nil && bytes.Equal(old, raw) {
+		return nil
+	}
 	if err := writeFileAtomic(p.opts.UsersFile, raw, 0o644); err != nil {
 		return fmt.Errorf("share: users.d: %w", err)
 	}
+	p.logger.Info("recipient users written", "file", p.opts.UsersFile, "users", len(users))
 	return nil
 }
 
