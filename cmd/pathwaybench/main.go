@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,7 +36,21 @@ func run() int {
 	flag.IntVar(&cfg.Years, "years", 10, "years of national history")
 	flag.IntVar(&cfg.PanelRuns, "panel-runs", 20, "runs of each panel query")
 	flag.DurationVar(&cfg.CostTime, "cost-time", time.Second, "time of each per-record cost measurement")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
 	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
 	for s := range strings.SplitSeq(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n <= 0 {

@@ -64,10 +64,11 @@ func runIngest(ctx context.Context, e *env) error {
 		if err != nil {
 			return err
 		}
-		f := nationalForces[i%len(nationalForces)].id
-		if i >= len(nationalForces) {
-			return fmt.Errorf("at most %d clients (one per force)", len(nationalForces))
+		// One force per client; the last force is the idle recipient's.
+		if i >= len(nationalForces)-1 {
+			return fmt.Errorf("at most %d clients (one per force)", len(nationalForces)-1)
 		}
+		f := nationalForces[i].id
 		clients[i] = client{force: f, token: tok}
 		creds.Add(tok, auth.Org{Kind: auth.KindForce, ID: f})
 		entries = append(entries, fmt.Sprintf("  - org: force/%s\n    token_sha256: %s\n", f, hash))
@@ -98,23 +99,31 @@ func runIngest(ctx context.Context, e *env) error {
 
 	for _, size := range e.cfg.BatchSizes {
 		batches := makeBatches(pool, clients, size, e.cfg.RecordsPerClient)
-		e.progress("batch %d: ceiling (direct inserts)", size)
-		ceilLat, ceilWall, err := concurrently(ctx, batches, func(ctx context.Context, _ client, b []*pathwayv1.IncidentRecord) error {
+		insertCeiling := func(ctx context.Context, _ client, b []*pathwayv1.IncidentRecord) error {
 			rows := make([]store.Incident, len(b))
 			for i, r := range b {
 				rows[i] = store.Incident{Record: r}
 			}
-			return ceiling.InsertIncidents(ctx, "ceiling", time.Now().UTC().Truncate(time.Second), rows)
-		})
-		if err != nil {
-			return fmt.Errorf("ceiling: %w", err)
+			return ceiling.WriteIncidents(ctx, "ceiling", time.Now().UTC().Truncate(time.Second), rows)
 		}
-		e.progress("batch %d: hub over Connect", size)
-		hubLat, hubWall, err := concurrently(ctx, batches, func(ctx context.Context, c client, b []*pathwayv1.IncidentRecord) error {
+		viaHub := func(ctx context.Context, c client, b []*pathwayv1.IncidentRecord) error {
 			return submit(ctx, rpc, c.token, b)
-		})
-		if err != nil {
-			return fmt.Errorf("hub: %w", err)
+		}
+		// Alternate ceiling and hub in rounds, so that a slow spell of this
+		// shared machine falls on both rather than on one.
+		var ceilLat, hubLat []time.Duration
+		var ceilWall, hubWall time.Duration
+		for r, part := range rounds(batches, ingestRounds) {
+			e.progress("batch %d, round %d of %d: ceiling (direct inserts), then hub over Connect", size, r+1, ingestRounds)
+			lat, wall, err := concurrently(ctx, part, insertCeiling)
+			if err != nil {
+				return fmt.Errorf("ceiling: %w", err)
+			}
+			ceilLat, ceilWall = append(ceilLat, lat...), ceilWall+wall
+			if lat, wall, err = concurrently(ctx, part, viaHub); err != nil {
+				return fmt.Errorf("hub: %w", err)
+			}
+			hubLat, hubWall = append(hubLat, lat...), hubWall+wall
 		}
 		n := 0
 		for _, bs := range batches {
@@ -232,6 +241,31 @@ func concurrently(ctx context.Context, batches map[client][][]*pathwayv1.Inciden
 	return lat, time.Since(start), errors.Join(errs...)
 }
 
+// ingestRounds is how many times the ingest measurement alternates between
+// ceiling and hub at each batch size.
+const ingestRounds = 3
+
+// rounds splits each client's batches into n consecutive parts (fewer when a
+// client has fewer batches).
+func rounds(batches map[client][][]*pathwayv1.IncidentRecord, n int) []map[client][][]*pathwayv1.IncidentRecord {
+	most := 0
+	for _, bs := range batches {
+		most = max(most, len(bs))
+	}
+	n = max(min(n, most), 1)
+	out := make([]map[client][][]*pathwayv1.IncidentRecord, n)
+	for r := range out {
+		out[r] = map[client][][]*pathwayv1.IncidentRecord{}
+		for c, bs := range batches {
+			lo, hi := r*len(bs)/n, (r+1)*len(bs)/n
+			if hi > lo {
+				out[r][c] = bs[lo:hi]
+			}
+		}
+	}
+	return out
+}
+
 // summarise returns percentiles of ds in milliseconds.
 func summarise(ds []time.Duration) Latency {
 	if len(ds) == 0 {
@@ -253,7 +287,7 @@ func (e *env) startHub(ctx context.Context, credFile string, creds *auth.Credent
 	if err := os.MkdirAll(hubDir, 0o755); err != nil {
 		return nil, err
 	}
-	agreements := filepath.Join(e.cfg.Dir, "agreements")
+	agreements := filepath.Join(e.cfg.Dir, "ingest-agreements")
 	if e.cfg.HubBinary == "" {
 		return e.inProcessHub(ctx, hubDir, agreements, creds)
 	}

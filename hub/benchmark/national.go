@@ -98,10 +98,22 @@ const NationalShape = "43 territorial forces of England and Wales plus BTP (data
 	"approximate population, and relabelled with the force's id, ONS region and one local authority of its area " +
 	"(places of safety keep the base profile's ODS codes)."
 
-// writeAgreements writes the benchmark's national agreement: every force a
-// controller of incidents, one regional lead per region (aggregate, all
-// measures) and BTP's national analysts.
+// writeAgreements writes the benchmark's national agreement into
+// dir/agreements: every force a controller of incidents, one regional lead
+// per region (aggregate, all measures) and BTP's national analysts. It also
+// writes dir/ingest-agreements for the hub under the ingest measurement: the
+// same controllers and one recipient whose share holds none of the ingested
+// forces, so that the hub's own publications (which follow stored batches)
+// cost next to nothing and do not blur the ingest numbers; publication is
+// measured on its own at national scale.
 func writeAgreements(dir string) error {
+	if err := writeAgreement(dir, "agreements", true); err != nil {
+		return err
+	}
+	return writeAgreement(dir, "ingest-agreements", false)
+}
+
+func writeAgreement(dir, sub string, national bool) error {
 	var b strings.Builder
 	b.WriteString("# National agreement for the benchmark (hub/benchmark).\nagreements:\n  - id: national-bench\n")
 	b.WriteString("    title: National benchmark data sharing\n    version: \"1\"\n    controllers:\n")
@@ -109,6 +121,13 @@ func writeAgreements(dir string) error {
 		fmt.Fprintf(&b, "      - force/%s\n", f.id)
 	}
 	b.WriteString("    datasets: [incidents]\n    valid_from: 2015-01-01\n    valid_until: 2036-12-31\n    retention: 120 months\n    recipients:\n")
+	if !national {
+		last := nationalForces[len(nationalForces)-1].id
+		b.WriteString("      - id: idle_analysts\n        org: force/" + last + "\n        role: force_analyst\n")
+		b.WriteString("        purpose: Idle recipient of the ingest benchmark.\n        scope:\n          forces: [" + last + "]\n")
+		b.WriteString("        granularity: aggregate\n        measures: [s136_detentions]\n")
+		return writeFile(filepath.Join(dir, sub), "national.yaml", b.String())
+	}
 	for _, code := range sortedRegionCodes() {
 		slug := regionSlugs[code]
 		fmt.Fprintf(&b, "      - id: %s_regional_lead\n        org: region/%s\n        role: regional_lead\n", strings.ReplaceAll(slug, "-", "_"), slug)
@@ -123,11 +142,14 @@ func writeAgreements(dir string) error {
 	b.WriteString("      - id: btp_national_analysts\n        org: force/btp\n        role: force_analyst\n")
 	b.WriteString("        purpose: Analyse BTP's detentions nationally.\n        scope:\n          forces: [btp]\n")
 	b.WriteString("        granularity: aggregate\n        measures: [all]\n")
-	ag := filepath.Join(dir, "agreements")
-	if err := os.MkdirAll(ag, 0o755); err != nil {
+	return writeFile(filepath.Join(dir, sub), "national.yaml", b.String())
+}
+
+func writeFile(dir, name, content string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("agreements: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(ag, "national.yaml"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
 		return fmt.Errorf("agreements: %w", err)
 	}
 	return nil
@@ -307,7 +329,7 @@ func insertChunked(ctx context.Context, st *store.Store, recs []*pathwayv1.Incid
 		for j, r := range part {
 			rows[j] = store.Incident{Record: r}
 		}
-		if err := st.InsertIncidents(ctx, "national", received, rows); err != nil {
+		if err := st.WriteIncidents(ctx, "national", received, rows); err != nil {
 			return err
 		}
 	}

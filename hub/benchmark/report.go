@@ -237,7 +237,7 @@ func (r *Report) Markdown() string {
 	w("")
 	w("## End-to-end ingest against the direct-insert ceiling")
 	w("")
-	w("Hub: concurrent force clients submit batches of new incidents over Connect (protobuf, HTTP/1.1) through")
+	w("Hub: concurrent force clients (one force each) submit batches of new incidents over Connect (protobuf, HTTP/1.1) through")
 	w("authentication, validation, the policy (audited) and the revision check into ClickHouse. Ceiling: the same")
 	w("rows inserted straight into the same ClickHouse with clickhouse-go batches (ingest/store), at the same")
 	w("batch size and concurrency, in the same run.")

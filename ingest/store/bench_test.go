@@ -5,12 +5,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
 	"github.com/pathwayhub/pathwayhub/ingest/simulate"
@@ -19,12 +19,8 @@ import (
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
-var shared *chserver.Server
-
-func TestMain(m *testing.M) { os.Exit(chservertest.Main(m, &shared)) }
-
 // newStore returns a Store over a fresh migrated database.
-func newStore(tb testing.TB) *store.Store {
+func newStore(tb testing.TB) (*store.Store, driver.Conn) {
 	tb.Helper()
 	conn, db := chservertest.NewDatabase(tb, shared)
 	migs, err := chdb.LoadMigrations(migrations.FS)
@@ -34,7 +30,7 @@ func newStore(tb testing.TB) *store.Store {
 	if _, err := chdb.Migrate(tb.Context(), conn, db, migs, slog.New(slog.DiscardHandler)); err != nil {
 		tb.Fatal(err)
 	}
-	return store.New(conn, db)
+	return store.New(conn, db), conn
 }
 
 // simulated returns n valid Met incidents from the simulator.
@@ -69,7 +65,7 @@ func freshRefs(recs []*pathwayv1.IncidentRecord) []string {
 func BenchmarkInsertIncidents(b *testing.B) {
 	for _, n := range []int{100, 1000, 10000} {
 		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
-			st := newStore(b)
+			st, _ := newStore(b)
 			recs := simulated(b, n)
 			rows := make([]store.Incident, len(recs))
 			for i, r := range recs {
@@ -93,7 +89,7 @@ func BenchmarkInsertIncidents(b *testing.B) {
 // BenchmarkIncidentRevisions measures the revision lookup of a batch of
 // 1,000 refs the hub has not seen, against a table of growing size.
 func BenchmarkIncidentRevisions(b *testing.B) {
-	st := newStore(b)
+	st, _ := newStore(b)
 	recs := simulated(b, 1000)
 	rows := make([]store.Incident, len(recs))
 	for i, r := range recs {
@@ -119,7 +115,7 @@ func BenchmarkIncidentRevisions(b *testing.B) {
 
 // BenchmarkLogSubmission measures writing one submissions-log row.
 func BenchmarkLogSubmission(b *testing.B) {
-	st := newStore(b)
+	st, _ := newStore(b)
 	sub := store.Submission{ID: "s", OrgKind: "force", OrgID: "metropolitan", Dataset: "incidents", ReceivedAt: time.Now()}
 	for b.Loop() {
 		if err := st.LogSubmission(b.Context(), sub, nil); err != nil {
