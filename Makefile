@@ -213,6 +213,7 @@ bench: ## Full benchmarks (many minutes): writes var/bench/report.md and report.
 	var/bench/pathwaybench -dir var/bench -hub var/bench/pathwayhub $(BENCH_FLAGS)
 	@echo 'go benchmarks (-benchmem): validation, tokenisation, encoding, store, policy'
 	$(GO) test -run '^$$' -bench . -benchmem ./ingest/validate/ ./ingest/pseudo/ ./ingest/store/ ./policy/ | tee var/bench/go-bench.txt
+	$(GO) test -run '^$$' -bench 'IngestPolicy' -benchmem -benchtime 20x ./hub/integration/ | tee -a var/bench/go-bench.txt
 
 .PHONY: bench-smoke
 bench-smoke: ## Seconds-long run of the benchmark harness at tiny scale (what CI runs).

@@ -47,6 +47,7 @@ func TestSmoke(t *testing.T) {
 		{"national", rep.National != nil && rep.National.Incidents > 0 && rep.National.Recipients == 11 && rep.National.DiskBytes > 0},
 		{"panels", rep.National != nil && len(rep.National.Panels) == 4*11},
 		{"targets", len(rep.Targets) == 5},
+		{"notes", len(rep.Notes) > 0},
 	}
 	for _, c := range checks {
 		if !c.ok {
@@ -75,7 +76,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"## Commands", "## Machine", "## Targets", "## End-to-end ingest", "## Cost per record", "## National scale"} {
+	for _, want := range []string{"## Commands", "## Machine", "## Targets", "## End-to-end ingest", "## Cost per record", "## National scale", "## Notes"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

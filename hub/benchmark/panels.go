@@ -29,6 +29,13 @@ const PanelsSource = "a representative set of share-table queries of the kinds a
 
 // PanelQueries returns the representative panel queries, run as every
 // aggregate recipient.
+//
+// Once dashboards/ generates the audiences' dashboards, their panel list
+// replaces this one through Config.Panels: one Query per panel target, with
+// Audience the recipient whose datasource the dashboard uses, Panel the
+// panel title, and SQL the target's rawSql with the share database written
+// as {db} and the Grafana macros ($__timeFilter, $__fromTime, $__toTime,
+// template variables) expanded for the dashboard's default time range.
 func PanelQueries() []Query {
 	spcMeasure, funnelMeasure := "", ""
 	for _, m := range measures.Catalogue() {

@@ -30,6 +30,7 @@ type Report struct {
 	Costs           []Cost    `json:"costs"`
 	National        *National `json:"national,omitempty"`
 	Targets         []Target  `json:"targets"`
+	Notes           []string  `json:"notes"`
 }
 
 // Machine describes where the run happened.
@@ -264,6 +265,12 @@ func (r *Report) Markdown() string {
 	}
 	w("")
 	r.nationalMarkdown(w)
+	w("")
+	w("## Notes")
+	w("")
+	for _, n := range r.Notes {
+		w("- %s", n)
+	}
 	return b.String()
 }
 

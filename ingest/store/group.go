@@ -5,9 +5,12 @@ import (
 	"sync"
 )
 
-// maxGroupRows bounds the rows of one group insert: well under a million, so
-// that a group is still a single ClickHouse block, written atomically.
-const maxGroupRows = 200_000
+// maxGroupRows bounds the rows of one group insert (a group never splits a
+// batch, so a larger batch goes alone). It keeps a group a single ClickHouse
+// block, written atomically, and bounds the memory of the block being built:
+// at 200,000 rows, eight concurrent 10,000-record batches took the hub's peak
+// RSS to 554 MB.
+const maxGroupRows = 20_000
 
 // group commits concurrent writes together. Every ClickHouse insert makes a
 // new part on disk, and a part of the incidents table (56 columns) costs tens

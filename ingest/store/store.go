@@ -168,8 +168,8 @@ type incidentRow struct {
 //
 // Concurrent calls are group-committed: the rows of batches that arrive while
 // an insert is in flight go to ClickHouse together in the next insert, a
-// single block of at most 200,000 rows that the server writes atomically (a
-// batch is never split). A call returns once the insert carrying its rows has
+// single block of at most 20,000 rows (or one larger batch alone) that the
+// server writes atomically (a batch is never split). A call returns once the insert carrying its rows has
 // finished.
 func (s *Store) InsertIncidents(ctx context.Context, submissionID string, receivedAt time.Time, rows []Incident) error {
 	if len(rows) == 0 {
