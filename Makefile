@@ -40,6 +40,8 @@ BUF           := $(BIN)/buf
 GOLANGCI_LINT := $(BIN)/golangci-lint
 
 FUZZTIME ?= 20s
+# Extra flags of `make bench`, e.g. BENCH_FLAGS='-national 2000000'.
+BENCH_FLAGS ?=
 # Git revision that `buf breaking` compares the schemas against.
 BREAKING_AGAINST ?= main
 GO       ?= go
@@ -218,6 +220,21 @@ fuzz: ## Run each Fuzz target for FUZZTIME (default 20s).
 		done; \
 	done; \
 	if [ "$$found" = 0 ]; then echo 'fuzz: no Fuzz targets found'; fi
+
+.PHONY: bench
+bench: ## Full benchmarks (many minutes): writes var/bench/report.md and report.json.
+	@mkdir -p var/bench
+	$(GO) build -o var/bench/pathwayhub ./cmd/pathwayhub
+	$(GO) build -o var/bench/pathwaybench ./cmd/pathwaybench
+	var/bench/pathwaybench -dir var/bench -hub var/bench/pathwayhub $(BENCH_FLAGS)
+	@echo 'go benchmarks (-benchmem): validation, tokenisation, encoding, store, policy'
+	$(GO) test -run '^$$' -bench . -benchmem ./ingest/validate/ ./ingest/pseudo/ ./ingest/store/ ./policy/ | tee var/bench/go-bench.txt
+	$(GO) test -run '^$$' -bench 'IngestPolicy' -benchmem -benchtime 20x ./hub/integration/ | tee -a var/bench/go-bench.txt
+
+.PHONY: bench-smoke
+bench-smoke: ## Seconds-long run of the benchmark harness at tiny scale (what CI runs).
+	$(GO) run ./cmd/pathwaybench -dir var/bench-smoke -clients 2 -batch-sizes 10,50 -records-per-client 100 \
+		-national 3000 -years 1 -panel-runs 2 -cost-time 20ms
 
 .PHONY: clean
 clean: ## Remove ./var and ./.cache.

@@ -43,13 +43,13 @@ const (
 )
 
 // query runs measure id's SQL and returns its rows.
-func query(ctx context.Context, t *testing.T, conn driver.Conn, db, id string, th measures.Thresholds, scope measures.Scope, from, to time.Time) []row {
+func query(ctx context.Context, t *testing.T, conn driver.Conn, db, snapshot, id string, th measures.Thresholds, scope measures.Scope, from, to time.Time) []row {
 	t.Helper()
 	m, ok := measures.ByID(id)
 	if !ok {
 		t.Fatalf("no measure %q", id)
 	}
-	q, err := m.Query(db, th, scope, from, to)
+	q, err := m.QueryFrom(db, snapshot, th, scope, from, to)
 	if err != nil {
 		t.Fatalf("%s: query: %v", id, err)
 	}
@@ -234,6 +234,11 @@ func TestQuery(t *testing.T) {
 	t.Parallel()
 	conn, db := chservertest.NewDatabase(t, srv)
 	loadFixture(t, conn, db, buildFixture(t))
+	snapshot := db + "_snapshot"
+	if err := measures.Snapshot(t.Context(), conn, db, snapshot); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+snapshot) })
 
 	cases := measureCases()
 	cases = append(cases, scopeCases()...)
@@ -252,9 +257,13 @@ func TestQuery(t *testing.T) {
 			if tc.from != "" {
 				from, to = ts(t, tc.from), ts(t, tc.to)
 			}
-			got := query(t.Context(), t, conn, db, tc.id, th, tc.scope, from, to)
+			got := query(t.Context(), t, conn, db, "", tc.id, th, tc.scope, from, to)
 			if !equalRows(got, tc.want) {
 				t.Errorf("%s:\n got %v\nwant %v", name, got, tc.want)
+			}
+			// The same measure read from a snapshot gives the same rows.
+			if got := query(t.Context(), t, conn, db, snapshot, tc.id, th, tc.scope, from, to); !equalRows(got, tc.want) {
+				t.Errorf("%s from the snapshot:\n got %v\nwant %v", name, got, tc.want)
 			}
 		})
 	}

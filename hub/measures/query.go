@@ -95,11 +95,29 @@ func (m Measure) columns(th Thresholds) string {
 // literals; an invalid value is an error wrapping ErrInvalidScope. A scope
 // the measure cannot honour is an error wrapping ErrScopeNotSupported.
 func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time) (string, error) {
+	return m.QueryFrom(db, "", th, scope, from, to)
+}
+
+// QueryFrom is Query with the incidents and health updates read from a
+// snapshot made by Snapshot in database snapshot, instead of from the raw
+// database db with FINAL; the submissions log is still read from db. With
+// an empty snapshot it is Query. The results are the same as Query's on the
+// data the snapshot was taken from, and much cheaper to get when many
+// queries read the same data: the revisions are collapsed once, by
+// Snapshot, rather than once per query.
+func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from, to time.Time) (string, error) {
 	if m.spec.aggs == nil {
 		return "", fmt.Errorf("measures: %q is not a catalogue measure", m.ID)
 	}
 	if !chdb.ValidIdentifier(db) {
 		return "", fmt.Errorf("measures: %s: invalid database name %q", m.ID, db)
+	}
+	src := sources{incidents: db + ".incidents FINAL", health: db + ".health_updates FINAL", submissions: db + ".submissions"}
+	if snapshot != "" {
+		if !chdb.ValidIdentifier(snapshot) {
+			return "", fmt.Errorf("measures: %s: invalid snapshot database name %q", m.ID, snapshot)
+		}
+		src.incidents, src.health = snapshot+".incidents", snapshot+".health_updates"
 	}
 	if err := th.Validate(); err != nil {
 		return "", fmt.Errorf("measures: %s: %w", m.ID, err)
@@ -116,9 +134,9 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 	var grouped string
 	switch m.spec.from {
 	case fromIncidents:
-		grouped = m.incidentsGrouped(db, th, scope, from, to)
+		grouped = m.incidentsGrouped(src, th, scope, from, to)
 	case fromSubmissions:
-		grouped = m.submissionsGrouped(db, th, scope, from, to)
+		grouped = m.submissionsGrouped(src, th, scope, from, to)
 	default:
 		return "", fmt.Errorf("measures: %s: unknown source %d", m.ID, m.spec.from)
 	}
@@ -126,20 +144,24 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 		m.spec.denominator + ") AS denominator\nFROM (\n" + grouped + "\n)\nORDER BY force_id, month", nil
 }
 
+// sources are the table expressions a measure reads: the raw tables with
+// FINAL, or a snapshot's.
+type sources struct{ incidents, health, submissions string }
+
 // incidentsGrouped is the per force × month aggregation over the current
 // incidents, joined as the measure needs. FINAL is applied in the innermost
 // subquery, which filters on nothing but the sorting key, so that no
 // condition on a non-key column can be evaluated before the revisions are
 // collapsed.
-func (m Measure) incidentsGrouped(db string, th Thresholds, scope Scope, from, to time.Time) string {
+func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
 	cols := m.columns(th)
-	inner := "SELECT " + cols + " FROM " + db + ".incidents FINAL"
+	inner := "SELECT " + cols + " FROM " + src.incidents
 	if len(scope.Forces) > 0 {
 		inner += " WHERE " + inList("force_id", scope.Forces)
 	}
 	if m.spec.health {
 		health := "SELECT force_id, incident_ref, min(handover_accepted) AS h_handover_accepted, " +
-			"min(assessment_started) AS h_assessment_started FROM " + db + ".health_updates FINAL"
+			"min(assessment_started) AS h_assessment_started FROM " + src.health
 		if len(scope.Forces) > 0 {
 			health += " WHERE " + inList("force_id", scope.Forces)
 		}
@@ -149,7 +171,7 @@ func (m Measure) incidentsGrouped(db string, th Thresholds, scope Scope, from, t
 	}
 	if m.spec.history {
 		history := "SELECT subject_token, groupArray(toUInt32(assumeNotNull(detained))) AS prior_detentions " +
-			"FROM (SELECT subject_token, status, incident_type, detained FROM " + db + ".incidents FINAL) " +
+			"FROM (SELECT subject_token, status, incident_type, detained FROM " + src.incidents + ") " +
 			"WHERE status != 'withdrawn' AND incident_type = 's136' AND subject_token != '' AND isNotNull(detained) " +
 			"GROUP BY subject_token"
 		cols += ", prior_detentions"
@@ -169,7 +191,7 @@ func (m Measure) incidentsGrouped(db string, th Thresholds, scope Scope, from, t
 // submissionsGrouped is the per force × month aggregation over the
 // submissions log. Submissions carry no place, so a region or LAD scope
 // keeps the forces that have any current incident in it.
-func (m Measure) submissionsGrouped(db string, th Thresholds, scope Scope, from, to time.Time) string {
+func (m Measure) submissionsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
 	conds := []string{"org_kind = 'force'"}
 	conds = append(conds, timeConds(m.spec.when, from, to)...)
 	if len(scope.Forces) > 0 {
@@ -178,11 +200,11 @@ func (m Measure) submissionsGrouped(db string, th Thresholds, scope Scope, from,
 	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
 		place := Scope{Regions: scope.Regions, LADs: scope.LADs}.conditions()
 		conds = append(conds, "org_id IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+
-			db+".incidents FINAL) WHERE status != 'withdrawn' AND "+strings.Join(place, " AND ")+" GROUP BY force_id)")
+			src.incidents+") WHERE status != 'withdrawn' AND "+strings.Join(place, " AND ")+" GROUP BY force_id)")
 	}
 	conds = append(conds, "("+m.spec.where(th)+")")
 	return "SELECT org_id AS force_id, toStartOfMonth(" + m.spec.when + ", 'UTC') AS month, " + m.spec.aggs(th) +
-		"\nFROM " + db + ".submissions\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY force_id, month"
+		"\nFROM " + src.submissions + "\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY force_id, month"
 }
 
 // timeConds bounds the defining timestamp to [from, to), as whole seconds

@@ -171,7 +171,7 @@ func quoteCodes(values []string) (string, error) {
 
 // measureCells runs a measure's SQL on the raw tables.
 func (p *Publisher) measureCells(ctx context.Context, m measures.Measure, scope measures.Scope, from, to time.Time) ([]cell, error) {
-	q, err := m.Query(p.opts.Database, p.opts.Thresholds, scope, from, to)
+	q, err := m.QueryFrom(p.opts.Database, p.snapshot, p.opts.Thresholds, scope, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("share: %s: %w", m.ID, err)
 	}

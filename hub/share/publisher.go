@@ -86,6 +86,10 @@ type Options struct {
 	Registerer prometheus.Registerer
 }
 
+// snapshotSuffix names the database of the publication snapshot after the
+// raw database.
+const snapshotSuffix = "_snapshot"
+
 // Prefix returns the prefix of share database and user names.
 func (p *Publisher) Prefix() string { return p.opts.Prefix }
 
@@ -96,6 +100,10 @@ type Publisher struct {
 	metrics *metrics
 	notify  chan struct{}
 	mu      sync.Mutex // one publication at a time
+	// snapshot is the database of the current publication's snapshot of
+	// the raw tables (see measures.Snapshot), or "" to read them directly.
+	// It is set under mu.
+	snapshot string
 }
 
 // New returns a Publisher.
@@ -222,6 +230,22 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 		if passwords, err = LoadPasswords(p.opts.PasswordsFile); err != nil {
 			return rep, err
 		}
+	}
+	// Collapse the revisions once for every recipient's measures, rather
+	// than once per measure and recipient. Should that fail, the measures
+	// read the raw tables themselves, as before.
+	p.snapshot = p.opts.Database + snapshotSuffix
+	if err := measures.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot); err != nil {
+		p.logger.Warn("snapshot failed; measures read the raw tables", "err", err)
+		p.snapshot = ""
+	} else {
+		// The copy is dropped once published: it is raw data outside the raw
+		// database, and stale by the next publication anyway.
+		defer func() {
+			if err := p.opts.Conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+p.snapshot); err != nil {
+				p.logger.Warn("drop snapshot", "err", err)
+			}
+		}()
 	}
 	seen := map[string]bool{}
 	for _, a := range p.opts.Policy.Agreements() {

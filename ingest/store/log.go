@@ -36,22 +36,38 @@ type Rejection struct {
 	Code        string
 }
 
-// LogSubmission writes the submission and its rejections.
+// logEntry is one submission with its rejections, for a group write.
+type logEntry struct {
+	sub        Submission
+	rejections []Rejection
+}
+
+// LogSubmission writes the submission and its rejections. Concurrent calls
+// are group-committed, as InsertIncidents's are.
 func (s *Store) LogSubmission(ctx context.Context, sub Submission, rejections []Rejection) error {
+	return s.logs.do(ctx, []logEntry{{sub: sub, rejections: rejections}})
+}
+
+func (s *Store) writeLogs(ctx context.Context, entries []logEntry) error {
 	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".submissions (submission_id, org_kind, org_id, dataset, received_at, dry_run, records, accepted, updated, unchanged, stale, rejected, lag_p50_seconds, lag_max_seconds)")
 	if err != nil {
 		return fmt.Errorf("store: log submission: %w", err)
 	}
 	defer func() { _ = b.Abort() }()
-	if err := b.Append(sub.ID, sub.OrgKind, sub.OrgID, sub.Dataset, sub.ReceivedAt.UTC(), flag(sub.DryRun),
-		sub.Records, sub.Accepted, sub.Updated, sub.Unchanged, sub.Stale, sub.Rejected,
-		int64(sub.LagP50/time.Second), int64(sub.LagMax/time.Second)); err != nil {
-		return fmt.Errorf("store: log submission: %w", err)
+	rejected := 0
+	for _, e := range entries {
+		sub := e.sub
+		if err := b.Append(sub.ID, sub.OrgKind, sub.OrgID, sub.Dataset, sub.ReceivedAt.UTC(), flag(sub.DryRun),
+			sub.Records, sub.Accepted, sub.Updated, sub.Unchanged, sub.Stale, sub.Rejected,
+			int64(sub.LagP50/time.Second), int64(sub.LagMax/time.Second)); err != nil {
+			return fmt.Errorf("store: log submission: %w", err)
+		}
+		rejected += len(e.rejections)
 	}
 	if err := b.Send(); err != nil {
 		return fmt.Errorf("store: log submission: %w", err)
 	}
-	if len(rejections) == 0 {
+	if rejected == 0 {
 		return nil
 	}
 	rb, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".rejections (submission_id, org_id, dataset, received_at, record_index, field, code)")
@@ -59,9 +75,12 @@ func (s *Store) LogSubmission(ctx context.Context, sub Submission, rejections []
 		return fmt.Errorf("store: log rejections: %w", err)
 	}
 	defer func() { _ = rb.Abort() }()
-	for _, r := range rejections {
-		if err := rb.Append(sub.ID, sub.OrgID, sub.Dataset, sub.ReceivedAt.UTC(), r.RecordIndex, r.Field, r.Code); err != nil {
-			return fmt.Errorf("store: log rejections: %w", err)
+	for _, e := range entries {
+		sub := e.sub
+		for _, r := range e.rejections {
+			if err := rb.Append(sub.ID, sub.OrgID, sub.Dataset, sub.ReceivedAt.UTC(), r.RecordIndex, r.Field, r.Code); err != nil {
+				return fmt.Errorf("store: log rejections: %w", err)
+			}
 		}
 	}
 	if err := rb.Send(); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -24,16 +25,23 @@ import (
 // lookupChunk bounds the number of keys in one IN (...) list.
 const lookupChunk = 1000
 
-// Store writes and reads the raw tables of one database.
+// Store writes and reads the raw tables of one database. It is safe for
+// concurrent use; concurrent inserts of incidents and of submission logs are
+// group-committed (see InsertIncidents).
 type Store struct {
-	conn driver.Conn
-	db   string
+	conn      driver.Conn
+	db        string
+	incidents *group[incidentRow]
+	logs      *group[logEntry]
 }
 
 // New returns a Store for database, whose tables must already exist (see
 // chdb.Migrate with schemas/migrations).
 func New(conn driver.Conn, database string) *Store {
-	return &Store{conn: conn, db: database}
+	s := &Store{conn: conn, db: database}
+	s.incidents = &group[incidentRow]{write: s.writeIncidentRows}
+	s.logs = &group[logEntry]{write: s.writeLogs, size: func(e logEntry) int { return 1 + len(e.rejections) }}
+	return s
 }
 
 // Database returns the name of the raw database.
@@ -41,14 +49,27 @@ func (s *Store) Database() string { return s.db }
 
 // IncidentRevisions returns the highest stored revision of each given
 // incident_ref of a force. Refs the hub has never seen are absent.
+//
+// The refs travel as an external table (ClickHouse's external data), not as
+// a literal IN list: a 1,000-ref list is 70 kB of SQL for the server to parse.
 func (s *Store) IncidentRevisions(ctx context.Context, forceID string, refs []string) (map[string]uint32, error) {
 	out := make(map[string]uint32, len(refs))
-	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".incidents WHERE force_id = ? AND incident_ref IN ? GROUP BY incident_ref"
-	for start := 0; start < len(refs); start += lookupChunk {
-		chunk := refs[start:min(start+lookupChunk, len(refs))]
-		if err := s.scanRevisions(ctx, q, out, forceID, inList(chunk)); err != nil {
+	if len(refs) == 0 {
+		return out, nil
+	}
+	refsTable, err := ext.NewTable("refs", ext.Column("ref", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("store: incident revisions: %w", err)
+	}
+	for _, r := range refs {
+		if err := refsTable.Append(r); err != nil {
 			return nil, fmt.Errorf("store: incident revisions: %w", err)
 		}
+	}
+	ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(refsTable))
+	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".incidents WHERE force_id = ? AND incident_ref IN refs GROUP BY incident_ref"
+	if err := s.scanRevisions(ctx, q, out, forceID); err != nil {
+		return nil, fmt.Errorf("store: incident revisions: %w", err)
 	}
 	return out, nil
 }
@@ -134,21 +155,54 @@ const incidentColumns = `force_id, incident_ref, revision, status, subject_token
 	presence_time, presence_actor, presence_action, presence_reason,
 	outcome, detention_breach, submission_id, received_at, payload`
 
-// InsertIncidents stores records in one insert. The force id of each record
-// must already be the authenticated force's. Either every row is written or
-// an error is returned; a batch of at most a million rows is a single
-// ClickHouse block, which the server writes atomically.
+// incidentRow is one incident of a group insert with its batch's columns.
+type incidentRow struct {
+	Incident
+	submissionID string
+	receivedAt   time.Time
+}
+
+// InsertIncidents stores records. The force id of each record must already
+// be the authenticated force's. Either every row is written or an error is
+// returned.
+//
+// Concurrent calls are group-committed: the rows of batches that arrive while
+// an insert is in flight go to ClickHouse together in the next insert, a
+// single block of at most 20,000 rows (or one larger batch alone) that the
+// server writes atomically (a batch is never split). A call returns once the insert carrying its rows has
+// finished.
 func (s *Store) InsertIncidents(ctx context.Context, submissionID string, receivedAt time.Time, rows []Incident) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	items := make([]incidentRow, len(rows))
+	for i, r := range rows {
+		items[i] = incidentRow{Incident: r, submissionID: submissionID, receivedAt: receivedAt}
+	}
+	return s.incidents.do(ctx, items)
+}
+
+// WriteIncidents stores records in exactly one insert of its own, without
+// group commit: for bulk loads that batch for themselves.
+func (s *Store) WriteIncidents(ctx context.Context, submissionID string, receivedAt time.Time, rows []Incident) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	items := make([]incidentRow, len(rows))
+	for i, r := range rows {
+		items[i] = incidentRow{Incident: r, submissionID: submissionID, receivedAt: receivedAt}
+	}
+	return s.writeIncidentRows(ctx, items)
+}
+
+func (s *Store) writeIncidentRows(ctx context.Context, rows []incidentRow) error {
 	batch, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".incidents ("+incidentColumns+")")
 	if err != nil {
 		return fmt.Errorf("store: insert incidents: %w", err)
 	}
 	defer func() { _ = batch.Abort() }()
 	for _, r := range rows {
-		if err := appendIncident(batch, r, submissionID, receivedAt); err != nil {
+		if err := appendIncident(batch, r.Incident, r.submissionID, r.receivedAt); err != nil {
 			return fmt.Errorf("store: insert incidents: %w", err)
 		}
 	}

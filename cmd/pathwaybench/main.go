@@ -1,0 +1,72 @@
+// Command pathwaybench runs the hub's benchmarks (hub/benchmark) and writes
+// report.md and report.json: end-to-end ingest against the direct-insert
+// ceiling, cost per record, national-scale load, publication and panel
+// latency, and the hub's peak memory.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/benchmark"
+)
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	cfg := benchmark.Config{Command: os.Args, Progress: os.Stdout}
+	var sizes string
+	flag.StringVar(&cfg.Dir, "dir", "var/bench", "directory for ClickHouse data and the report")
+	flag.StringVar(&cfg.HubBinary, "hub", "", "built pathwayhub binary to run as a separate process (empty: in this process)")
+	flag.IntVar(&cfg.Clients, "clients", 8, "concurrent force clients")
+	flag.StringVar(&sizes, "batch-sizes", "100,1000,10000", "comma-separated ingest batch sizes")
+	flag.IntVar(&cfg.RecordsPerClient, "records-per-client", 20_000, "records each client sends at each batch size")
+	flag.IntVar(&cfg.NationalIncidents, "national", 20_000_000, "incidents of the national-scale load (negative: skip)")
+	flag.IntVar(&cfg.Years, "years", 10, "years of national history")
+	flag.IntVar(&cfg.PanelRuns, "panel-runs", 20, "runs of each panel query")
+	flag.DurationVar(&cfg.CostTime, "cost-time", time.Second, "time of each per-record cost measurement")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
+	flag.Parse()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+			return 1
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+			return 1
+		}
+		defer pprof.StopCPUProfile()
+	}
+	for s := range strings.SplitSeq(sizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n <= 0 {
+			fmt.Fprintf(os.Stderr, "pathwaybench: bad batch size %q\n", s)
+			return 2
+		}
+		cfg.BatchSizes = append(cfg.BatchSizes, n)
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, path, err := benchmark.Run(ctx, cfg)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+		return 1
+	}
+	fmt.Println("report:", path)
+	return 0
+}
