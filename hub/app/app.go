@@ -247,9 +247,10 @@ func Run(ctx context.Context, opts Options) error {
 		g.Add(run.SignalHandler(runCtx, os.Interrupt, syscall.SIGTERM))
 	}
 	err = g.Run()
-	var sig run.SignalError
-	if errors.As(err, &sig) {
-		logger.Info("stopping on signal", "signal", sig.Signal.String())
+	// oklog/run's SignalError matches errors.As with a zero value (its
+	// documented design error), so test with errors.Is and report the text.
+	if errors.Is(err, run.ErrSignal) {
+		logger.Info("stopped on signal", "reason", err.Error())
 		return nil
 	}
 	logger.Info("hub stopped")
