@@ -45,7 +45,7 @@ type logEntry struct {
 // LogSubmission writes the submission and its rejections. Concurrent calls
 // are group-committed, as InsertIncidents's are.
 func (s *Store) LogSubmission(ctx context.Context, sub Submission, rejections []Rejection) error {
-	return s.logs.do(ctx, []logEntry{{sub: sub, rejections: rejections}})
+	return s.logs.Do(ctx, []logEntry{{sub: sub, rejections: rejections}})
 }
 
 func (s *Store) writeLogs(ctx context.Context, entries []logEntry) error {

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/schemas/codes"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
@@ -31,16 +32,16 @@ const lookupChunk = 1000
 type Store struct {
 	conn      driver.Conn
 	db        string
-	incidents *group[incidentRow]
-	logs      *group[logEntry]
+	incidents *chdb.Group[incidentRow]
+	logs      *chdb.Group[logEntry]
 }
 
 // New returns a Store for database, whose tables must already exist (see
 // chdb.Migrate with schemas/migrations).
 func New(conn driver.Conn, database string) *Store {
 	s := &Store{conn: conn, db: database}
-	s.incidents = &group[incidentRow]{write: s.writeIncidentRows}
-	s.logs = &group[logEntry]{write: s.writeLogs, size: func(e logEntry) int { return 1 + len(e.rejections) }}
+	s.incidents = chdb.NewGroup(0, nil, s.writeIncidentRows)
+	s.logs = chdb.NewGroup(0, func(e logEntry) int { return 1 + len(e.rejections) }, s.writeLogs)
 	return s
 }
 
@@ -179,7 +180,7 @@ func (s *Store) InsertIncidents(ctx context.Context, submissionID string, receiv
 	for i, r := range rows {
 		items[i] = incidentRow{Incident: r, submissionID: submissionID, receivedAt: receivedAt}
 	}
-	return s.incidents.do(ctx, items)
+	return s.incidents.Do(ctx, items)
 }
 
 // WriteIncidents stores records in exactly one insert of its own, without
