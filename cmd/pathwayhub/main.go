@@ -36,7 +36,12 @@ func newRoot() *cobra.Command {
 		Long: `pathwayhub receives standardised, pseudonymised incident records from police
 forces and the NHS trusts' side of each incident over Connect (gRPC, gRPC-Web
 and Connect on one port), checks every record against the pathway.v1 data
-standard, and stores it in ClickHouse.
+standard, and stores it in ClickHouse. The data-sharing agreements
+(--agreements, enforced by embedded Open Policy Agent policies) decide who may
+submit and what each recipient may see: the hub publishes each recipient's
+share into its own ClickHouse database, readable only by that recipient's
+read-only ClickHouse user, serves evidence pages and packs for commissioners,
+generates the Grafana dashboards, and audits every decision.
 
 With no --clickhouse address it starts and manages a local ClickHouse server
 (clickhouse-server from PATH) with its data under --data-dir.`,
@@ -50,9 +55,10 @@ func serveCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the hub until SIGINT or SIGTERM",
-		Long: `Run the hub: the IngestService and AccessService APIs, gRPC reflection, the
-gRPC health check and Prometheus /metrics on one listener (h2c and HTTP/1.1,
-or HTTPS with --tls-cert and --tls-key); the share publisher (on
+		Long: `Run the hub: the IngestService, AccessService and EvidenceService APIs, the
+evidence pages under /evidence/, gRPC reflection, the gRPC health check and
+Prometheus /metrics on one listener (h2c and HTTP/1.1, or HTTPS with
+--tls-cert and --tls-key); the share publisher (on
 --publish-interval and shortly after each stored batch); the live pathway
 monitor; and the policy, reloaded when a file under --agreements changes or on
 SIGHUP (a bad bundle leaves the previous one in force). Settings come from
@@ -100,12 +106,16 @@ func demoCmd() *cobra.Command {
 	var speed float64
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the hub with a managed ClickHouse, simulated history for BTP, the Met and City of London, then a live trickle",
+		Short: "Run the hub with a managed ClickHouse, the London agreements, simulated history for BTP, the Met and City of London, shares and dashboards, then a live trickle",
 		Long: `Run the main job locally: start the hub with a managed ClickHouse under
---data-dir, create credentials for the simulated forces and trusts (written to
-<data-dir>/demo), submit --months of simulated history through the API, print
-the counts per force and month read back from ClickHouse, then keep a live
-feed of incidents opening, updating and closing until Ctrl-C (or --live-for).`,
+--data-dir and the example London agreements (policy/agreements/london unless
+--agreements says otherwise), create credentials for the simulated forces,
+trusts and recipients (written to <data-dir>/demo), submit --months of
+simulated history through the API, print the counts per force and month read
+back from ClickHouse, publish every recipient's share and show what one
+commissioner sees, write the Grafana dashboards and provisioning under
+--data-dir, print an evidence-page login link, then keep a live feed of
+incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 		Args: cobra.NoArgs,
 	}
 	loader := config.RegisterFlags(cmd.Flags())
