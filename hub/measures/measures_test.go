@@ -313,6 +313,10 @@ func scopeCases() []measureCase {
 		{name: "window February", id: "s136_detentions", from: "2025-02-01T00:00:00Z", to: "2025-03-01T00:00:00Z", want: []row{
 			{"city-of-london", feb, 1, 1}, {"metropolitan", feb, 3, 3},
 		}},
+		// Priors before the window still count: s2's M2 is in January.
+		{name: "window February history", id: "repeat_detention", from: "2025-02-01T00:00:00Z", to: "2025-03-01T00:00:00Z", want: []row{
+			{"city-of-london", feb, 1, 1}, {"metropolitan", feb, 2, 3},
+		}},
 		// From is inclusive (M2 at 12:00 is in), to exclusive (M5 at 23:30 is out).
 		{name: "window bounds", id: "s136_detentions", from: "2025-01-10T12:00:00Z", to: "2025-01-31T23:30:00Z", want: []row{
 			{"btp", jan, 1, 1}, {"metropolitan", jan, 2, 2},

@@ -169,14 +169,6 @@ func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from,
 		cols += ", h_handover_accepted, h_assessment_started"
 		inner = "SELECT " + cols + " FROM (" + inner + ") ANY LEFT JOIN (" + health + ") USING (force_id, incident_ref)"
 	}
-	if m.spec.history {
-		history := "SELECT subject_token, groupArray(toUInt32(assumeNotNull(detained))) AS prior_detentions " +
-			"FROM (SELECT subject_token, status, incident_type, detained FROM " + src.incidents + ") " +
-			"WHERE status != 'withdrawn' AND incident_type = 's136' AND subject_token != '' AND isNotNull(detained) " +
-			"GROUP BY subject_token"
-		cols += ", prior_detentions"
-		inner = "SELECT " + cols + " FROM (" + inner + ") ANY LEFT JOIN (" + history + ") USING (subject_token)"
-	}
 	conds := []string{"status != 'withdrawn'"}
 	conds = append(conds, timeConds(m.spec.when, from, to)...)
 	conds = append(conds, scope.conditions()...)
@@ -184,8 +176,29 @@ func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from,
 		conds = append(conds, inList("force_id", m.spec.perForce))
 	}
 	conds = append(conds, "("+m.spec.where(th)+")")
+	if m.spec.history {
+		inner = m.withHistory(src, cols, inner, conds, from, to)
+	}
 	return "SELECT force_id, toStartOfMonth(assumeNotNull(" + m.spec.when + "), 'UTC') AS month, " + m.spec.aggs(th) +
 		"\nFROM (" + inner + ")\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY force_id, month"
+}
+
+// withHistory joins each detention the measure counts with the person's
+// s136 detention times (prior_detentions), as Unix seconds. Only what can
+// matter is joined: the detentions are filtered to the measure's window and
+// scope first, and the history holds, for those people only, the s136
+// detentions by any force from 365 days before the window to its end. The
+// join used to run over every incident and every person's whole history,
+// which took minutes per recipient at national scale.
+func (m Measure) withHistory(src sources, cols, inner string, conds []string, from, to time.Time) string {
+	counted := "SELECT " + cols + " FROM (" + inner + ") WHERE " + strings.Join(conds, " AND ")
+	history := "SELECT subject_token, groupArray(toUInt32(assumeNotNull(detained))) AS prior_detentions " +
+		"FROM (SELECT subject_token, status, incident_type, detained FROM " + src.incidents + ") " +
+		"WHERE status != 'withdrawn' AND incident_type = 's136' AND subject_token != '' AND isNotNull(detained) " +
+		"AND " + strings.Join(timeConds("detained", from.AddDate(0, 0, -365), to)[1:], " AND ") + " " +
+		"AND subject_token IN (SELECT subject_token FROM (" + counted + ")) " +
+		"GROUP BY subject_token"
+	return "SELECT " + cols + ", prior_detentions FROM (" + counted + ") ANY LEFT JOIN (" + history + ") USING (subject_token)"
 }
 
 // submissionsGrouped is the per force × month aggregation over the
