@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -75,7 +76,7 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 				ID: r.ID, Role: r.Role, Purpose: r.Purpose, Granularity: r.Granularity, Agreement: ag.ID,
 				Database: prefix + r.ID, Forces: slices.Clone(r.Scope.Forces), Fields: slices.Clone(r.Fields),
 			}
-			if !validIdent(a.Database) {
+			if !chdb.ValidIdentifier(a.Database) {
 				return nil, fmt.Errorf("dashboards: recipient %s: invalid database name %q", r.ID, a.Database)
 			}
 			for _, m := range measures.Catalogue() {
@@ -107,19 +108,4 @@ func uid(s string) string {
 	}
 	sum := sha256.Sum256([]byte(s))
 	return s[:maxUID-9] + "-" + hex.EncodeToString(sum[:4])
-}
-
-// validIdent reports whether s is a plain ClickHouse identifier, safe to
-// write into SQL unquoted.
-func validIdent(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, r := range s {
-		ok := r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
-		if !ok {
-			return false
-		}
-	}
-	return true
 }

@@ -120,7 +120,7 @@ func New(opts Options) (*Publisher, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if !validName(opts.Prefix) {
+	if !chdb.ValidIdentifier(opts.Prefix) {
 		return nil, fmt.Errorf("share: prefix %q must be lower-case letters, digits and underscores", opts.Prefix)
 	}
 	if opts.Interval <= 0 {

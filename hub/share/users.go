@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pathwayhub/pathwayhub/hub/chdb"
 )
 
 // ReaderProfile is the ClickHouse settings profile every recipient user gets.
@@ -126,7 +128,7 @@ func UsersXML(users []User, readonly int) ([]byte, error) {
 	buf.WriteString("            <max_execution_time>60</max_execution_time>\n        </" + ReaderProfile + ">\n    </profiles>\n")
 	buf.WriteString("    <users>\n")
 	for _, u := range sorted {
-		if !validName(u.Name) || !validName(u.Database) {
+		if !chdb.ValidIdentifier(u.Name) || !chdb.ValidIdentifier(u.Database) {
 			return nil, fmt.Errorf("share: users.d: invalid user or database name %q/%q", u.Name, u.Database)
 		}
 		sum := sha256.Sum256([]byte(u.Password))
@@ -139,19 +141,6 @@ func UsersXML(users []User, readonly int) ([]byte, error) {
 	}
 	buf.WriteString("    </users>\n</yandex>\n")
 	return buf.Bytes(), nil
-}
-
-func validName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for i, r := range s {
-		ok := r == '_' || (r >= 'a' && r <= 'z') || (i > 0 && r >= '0' && r <= '9')
-		if !ok {
-			return false
-		}
-	}
-	return true
 }
 
 func xmlText(s string) string {
