@@ -170,17 +170,22 @@ type incidentRow struct {
 // Concurrent calls are group-committed: the rows of batches that arrive while
 // an insert is in flight go to ClickHouse together in the next insert, a
 // single block of at most 20,000 rows (or one larger batch alone) that the
-// server writes atomically (a batch is never split). A call returns once the insert carrying its rows has
-// finished.
+// server writes atomically (a batch is never split). A call returns once the
+// insert carrying its rows has finished.
 func (s *Store) InsertIncidents(ctx context.Context, submissionID string, receivedAt time.Time, rows []Incident) error {
 	if len(rows) == 0 {
 		return nil
 	}
+	return s.incidents.Do(ctx, incidentRows(submissionID, receivedAt, rows))
+}
+
+// incidentRows tags each record with its submission and receipt time.
+func incidentRows(submissionID string, receivedAt time.Time, rows []Incident) []incidentRow {
 	items := make([]incidentRow, len(rows))
 	for i, r := range rows {
 		items[i] = incidentRow{Incident: r, submissionID: submissionID, receivedAt: receivedAt}
 	}
-	return s.incidents.Do(ctx, items)
+	return items
 }
 
 // WriteIncidents stores records in exactly one insert of its own, without
@@ -189,11 +194,7 @@ func (s *Store) WriteIncidents(ctx context.Context, submissionID string, receive
 	if len(rows) == 0 {
 		return nil
 	}
-	items := make([]incidentRow, len(rows))
-	for i, r := range rows {
-		items[i] = incidentRow{Incident: r, submissionID: submissionID, receivedAt: receivedAt}
-	}
-	return s.writeIncidentRows(ctx, items)
+	return s.writeIncidentRows(ctx, incidentRows(submissionID, receivedAt, rows))
 }
 
 func (s *Store) writeIncidentRows(ctx context.Context, rows []incidentRow) error {
