@@ -2,12 +2,10 @@ package dashboards_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/dashboards/panelsql"
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/auth"
@@ -281,77 +280,6 @@ func waitForLive(t *testing.T, conn driver.Conn, db string) {
 	time.Sleep(time.Second)
 }
 
-// target is one ClickHouse query of a panel, and what it runs under.
-type target struct {
-	dashboard, panel, panelType, refID, sql, uid string
-	repeat                                       string
-}
-
-// variable is a dashboard template variable.
-type variable struct {
-	name, query, uid string
-	multi, all       bool
-	current          string
-}
-
-// board is a generated dashboard's JSON, decoded for the test.
-type board struct {
-	path      string
-	from      string
-	targets   []target
-	variables []variable
-}
-
-func decodeBoard(t *testing.T, f dashboards.File) board {
-	t.Helper()
-	var raw struct {
-		Time struct {
-			From string `json:"from"`
-		} `json:"time"`
-		Panels     []map[string]any `json:"panels"`
-		Templating struct {
-			List []map[string]any `json:"list"`
-		} `json:"templating"`
-	}
-	if err := json.Unmarshal(f.Data, &raw); err != nil {
-		t.Fatal(err)
-	}
-	b := board{path: f.Path, from: raw.Time.From}
-	for _, p := range raw.Panels {
-		typ, _ := p["type"].(string)
-		title, _ := p["title"].(string)
-		repeat, _ := p["repeat"].(string)
-		tgs, _ := p["targets"].([]any)
-		for _, tg := range tgs {
-			m := tg.(map[string]any)
-			ds, _ := m["datasource"].(map[string]any)
-			if ds["type"] != dashboards.ClickHousePluginID {
-				continue
-			}
-			sql, _ := m["rawSql"].(string)
-			ref, _ := m["refId"].(string)
-			uid, _ := ds["uid"].(string)
-			b.targets = append(b.targets, target{dashboard: f.Path, panel: title, panelType: typ, refID: ref, sql: sql, uid: uid, repeat: repeat})
-		}
-	}
-	for _, v := range raw.Templating.List {
-		q, _ := v["query"].(string)
-		ds, _ := v["datasource"].(map[string]any)
-		uid, _ := ds["uid"].(string)
-		name, _ := v["name"].(string)
-		multi, _ := v["multi"].(bool)
-		all, _ := v["includeAll"].(bool)
-		cur := ""
-		if c, ok := v["current"].(map[string]any); ok {
-			if s, ok := c["value"].(string); ok {
-				cur = s
-			}
-		}
-		b.variables = append(b.variables, variable{name: name, query: q, uid: uid, multi: multi, all: all, current: cur})
-	}
-	return b
-}
-
 // TestEveryPanelQueryRunsAsItsAudience runs every ClickHouse query of every
 // generated dashboard against a hub filled with simulated data, logged in as
 // the audience's own read-only ClickHouse user, after expanding template
@@ -367,30 +295,37 @@ func TestEveryPanelQueryRunsAsItsAudience(t *testing.T) {
 		if !strings.HasSuffix(f.Path, ".json") {
 			continue
 		}
-		b := decodeBoard(t, f)
-		if len(b.targets) == 0 {
+		b, err := panelsql.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b.Targets) == 0 {
 			continue // the hub operations dashboard, on Prometheus
 		}
-		a, ok := h.audiences[b.targets[0].uid]
+		a, ok := h.audiences[b.Targets[0].DatasourceUID]
 		if !ok {
-			t.Fatalf("%s: datasource %s belongs to no audience", b.path, b.targets[0].uid)
+			t.Fatalf("%s: datasource %s belongs to no audience", b.Path, b.Targets[0].DatasourceUID)
 		}
 		conn := conns[a.ID]
 		if conn == nil {
 			conn = login(t, a, h.passwords[a.ID])
 			conns[a.ID] = conn
 		}
-		rng := timeRange{from: relative(t, b.from, now), to: now}
-		values := map[string][]string{}
-		for _, v := range b.variables {
-			if v.uid != a.DatasourceUID() {
-				t.Errorf("%s: variable %s uses datasource %s, not the audience's", b.path, v.name, v.uid)
-			}
-			values[v.name] = variableValues(t, conn, b.path, v)
+		from, err := panelsql.Relative(b.From, now)
+		if err != nil {
+			t.Fatal(err)
 		}
-		for _, tg := range b.targets {
-			if tg.uid != a.DatasourceUID() {
-				t.Errorf("%s %q: datasource %s is not the audience's %s", b.path, tg.panel, tg.uid, a.DatasourceUID())
+		rng := panelsql.TimeRange{From: from, To: now}
+		values := map[string][]string{}
+		for _, v := range b.Variables {
+			if v.DatasourceUID != a.DatasourceUID() {
+				t.Errorf("%s: variable %s uses datasource %s, not the audience's", b.Path, v.Name, v.DatasourceUID)
+			}
+			values[v.Name] = variableValues(t, conn, b.Path, v)
+		}
+		for _, tg := range b.Targets {
+			if tg.DatasourceUID != a.DatasourceUID() {
+				t.Errorf("%s %q: datasource %s is not the audience's %s", b.Path, tg.Panel, tg.DatasourceUID, a.DatasourceUID())
 			}
 			// Every scenario must run and have the columns the panel reads.
 			// Rows: the panel as first shown (All forces) must have some;
@@ -398,17 +333,20 @@ func TestEveryPanelQueryRunsAsItsAudience(t *testing.T) {
 			// force (a force may rightly have none, e.g. a rate per
 			// resident for British Transport Police).
 			total := 0
-			for _, sc := range scenarios(b.variables, values, tg.repeat) {
-				sql := expand(t, tg.sql, sc, rng)
+			for _, sc := range panelsql.Scenarios(b.Variables, values, tg.Repeat) {
+				sql, err := panelsql.Expand(tg.SQL, sc, rng)
+				if err != nil {
+					t.Fatalf("%s %q %s: %v", tg.Dashboard, tg.Panel, tg.RefID, err)
+				}
 				ran++
-				n := checkResult(t, conn, tg, sc.name, sql)
+				n := checkResult(t, conn, tg, sc.Name, sql)
 				total += n
-				if sc.name == "all" && n == 0 && !emptyByDesign(tg) {
-					t.Errorf("%s %q %s: no rows from the demo data\n%s", tg.dashboard, tg.panel, tg.refID, sql)
+				if sc.Name == panelsql.FirstShown && n == 0 && !emptyByDesign(tg) {
+					t.Errorf("%s %q %s: no rows from the demo data\n%s", tg.Dashboard, tg.Panel, tg.RefID, sql)
 				}
 			}
 			if total == 0 && !emptyByDesign(tg) {
-				t.Errorf("%s %q %s: no rows for any force from the demo data", tg.dashboard, tg.panel, tg.refID)
+				t.Errorf("%s %q %s: no rows for any force from the demo data", tg.Dashboard, tg.Panel, tg.RefID)
 			}
 		}
 	}
@@ -485,108 +423,35 @@ func login(t *testing.T, a dashboards.Audience, password string) driver.Conn {
 
 // variableValues runs a variable's query as the audience and returns its
 // options; the variable's current value must be one of them (or All).
-func variableValues(t *testing.T, conn driver.Conn, path string, v variable) []string {
+func variableValues(t *testing.T, conn driver.Conn, path string, v panelsql.Variable) []string {
 	t.Helper()
-	rows, err := conn.Query(t.Context(), v.query)
+	rows, err := conn.Query(t.Context(), v.Query)
 	if err != nil {
-		t.Fatalf("%s: variable %s: %v\n%s", path, v.name, err, v.query)
+		t.Fatalf("%s: variable %s: %v\n%s", path, v.Name, err, v.Query)
 	}
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
 		var s string
 		if err := rows.Scan(&s); err != nil {
-			t.Fatalf("%s: variable %s: %v", path, v.name, err)
+			t.Fatalf("%s: variable %s: %v", path, v.Name, err)
 		}
 		out = append(out, s)
 	}
 	if len(out) == 0 {
-		t.Fatalf("%s: variable %s has no options", path, v.name)
+		t.Fatalf("%s: variable %s has no options", path, v.Name)
 	}
-	if v.current != "" && v.current != "$__all" && !slices.Contains(out, v.current) {
-		t.Errorf("%s: variable %s defaults to %q, not an option (%v)", path, v.name, v.current, out)
-	}
-	return out
-}
-
-// scenario is one choice of every variable's value.
-type scenario struct {
-	name   string
-	values map[string][]string // the chosen values; nil means All
-	all    map[string][]string // every option of each variable, for All
-}
-
-// scenarios are the variable choices a query is run with: for a panel
-// repeated over a variable, each of its values in turn (as Grafana renders
-// one panel per value); otherwise multi-value variables at All and at their
-// first value, so both branches of $__conditionalAll run. Single-value
-// variables take their default.
-func scenarios(vars []variable, options map[string][]string, repeat string) []scenario {
-	base := map[string][]string{}
-	for _, v := range vars {
-		switch {
-		case !v.multi:
-			base[v.name] = []string{v.current}
-		case v.name == repeat:
-		default:
-			base[v.name] = nil
-		}
-	}
-	var out []scenario
-	with := func(name, val string) scenario {
-		vals := map[string][]string{}
-		for k, v := range base {
-			vals[k] = v
-		}
-		vals[name] = []string{val}
-		return scenario{name: name + "=" + val, values: vals, all: options}
-	}
-	if repeat != "" {
-		for _, val := range options[repeat] {
-			out = append(out, with(repeat, val))
-		}
-		return out
-	}
-	out = append(out, scenario{name: "all", values: base, all: options})
-	for _, v := range vars {
-		if v.multi {
-			out = append(out, with(v.name, options[v.name][0]))
-		}
+	if v.Current != "" && v.Current != "$__all" && !slices.Contains(out, v.Current) {
+		t.Errorf("%s: variable %s defaults to %q, not an option (%v)", path, v.Name, v.Current, out)
 	}
 	return out
-}
-
-// timeRange is a dashboard's time range.
-type timeRange struct{ from, to time.Time }
-
-// relative resolves a Grafana relative time such as "now-2y" or "now-24h".
-func relative(t *testing.T, s string, now time.Time) time.Time {
-	t.Helper()
-	m := regexp.MustCompile(`^now-(\d+)([yMdh])$`).FindStringSubmatch(s)
-	if m == nil {
-		t.Fatalf("time %q", s)
-	}
-	n, err := strconv.Atoi(m[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	switch m[2] {
-	case "y":
-		return now.AddDate(-n, 0, 0)
-	case "M":
-		return now.AddDate(0, -n, 0)
-	case "d":
-		return now.AddDate(0, 0, -n)
-	default:
-		return now.Add(-time.Duration(n) * time.Hour)
-	}
 }
 
 // checkResult runs sql, checks what the panel type needs of it, and
 // returns its row count.
-func checkResult(t *testing.T, conn driver.Conn, tg target, scenario, sql string) int {
+func checkResult(t *testing.T, conn driver.Conn, tg panelsql.Target, scenario, sql string) int {
 	t.Helper()
-	where := fmt.Sprintf("%s %q %s (%s)", tg.dashboard, tg.panel, tg.refID, scenario)
+	where := fmt.Sprintf("%s %q %s (%s)", tg.Dashboard, tg.Panel, tg.RefID, scenario)
 	rows, err := conn.Query(t.Context(), sql)
 	if err != nil {
 		t.Errorf("%s: %v\n%s", where, err, sql)
@@ -601,7 +466,7 @@ func checkResult(t *testing.T, conn driver.Conn, tg target, scenario, sql string
 			numeric++
 		}
 	}
-	switch tg.panelType {
+	switch tg.PanelType {
 	case "timeseries":
 		if len(names) == 0 || names[0] != "time" || !strings.Contains(types[0].DatabaseTypeName(), "DateTime") {
 			t.Errorf("%s: a time series needs a DateTime column named time first, got %v", where, names)
@@ -622,7 +487,7 @@ func checkResult(t *testing.T, conn driver.Conn, tg target, scenario, sql string
 			t.Errorf("%s: no columns", where)
 		}
 	default:
-		t.Errorf("%s: unexpected panel type %s", where, tg.panelType)
+		t.Errorf("%s: unexpected panel type %s", where, tg.PanelType)
 	}
 	n := 0
 	dest := make([]any, len(types))
@@ -643,18 +508,18 @@ func checkResult(t *testing.T, conn driver.Conn, tg target, scenario, sql string
 }
 
 // emptyByDesign are the panels the demo data rightly leaves empty.
-func emptyByDesign(tg target) bool {
+func emptyByDesign(tg panelsql.Target) bool {
 	switch {
-	case strings.HasPrefix(tg.panel, "Police station used for under-18s"):
+	case strings.HasPrefix(tg.Panel, "Police station used for under-18s"):
 		// Zero by law: ingest refuses such records, and a count measure has
 		// no row for a month with none.
 		return true
-	case strings.Contains(tg.dashboard, "btp_national_analysts") &&
-		(strings.HasPrefix(tg.panel, "Section 136 detention rate") || strings.HasPrefix(tg.panel, "Black:White")):
+	case strings.Contains(tg.Dashboard, "btp_national_analysts") &&
+		(strings.HasPrefix(tg.Panel, "Section 136 detention rate") || strings.HasPrefix(tg.Panel, "Black:White")):
 		// The share's only force is British Transport Police, which has no
 		// resident population (by ethnic group or at all).
 		return true
-	case strings.Contains(tg.dashboard, "_icb/comparison") && tg.panel == "Repeat detention" && tg.refID == "A":
+	case strings.Contains(tg.Dashboard, "_icb/comparison") && tg.Panel == "Repeat detention" && tg.RefID == "A":
 		// A month's repeat detentions within a few boroughs are too few to
 		// publish for any force, so every point is suppressed; the funnel
 		// itself (B) is still drawn.
