@@ -57,8 +57,6 @@ type Config struct {
 	CostRecords int
 	// CostTime bounds each per-record cost benchmark (default 1 second).
 	CostTime time.Duration
-	// Panels lists the dashboard panel queries; nil means PanelQueries.
-	Panels func() []Query
 	// Command is the command line that started the run, for the report.
 	Command []string
 	// Progress receives one line per step; nil means none.
@@ -91,9 +89,6 @@ func (c *Config) defaults() {
 	}
 	if c.CostTime <= 0 {
 		c.CostTime = time.Second
-	}
-	if c.Panels == nil {
-		c.Panels = PanelQueries
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard

@@ -45,7 +45,7 @@ func TestSmoke(t *testing.T) {
 		{"peak rss", rep.HubPeakRSSBytes > 0},
 		{"costs", len(rep.Costs) == 5},
 		{"national", rep.National != nil && rep.National.Incidents > 0 && rep.National.Recipients == 11 && rep.National.DiskBytes > 0},
-		{"panels", rep.National != nil && len(rep.National.Panels) == 4*11},
+		{"panels", rep.National != nil && len(rep.National.Panels) > 0},
 		{"targets", len(rep.Targets) == 5},
 		{"notes", len(rep.Notes) > 0},
 	}
@@ -60,9 +60,20 @@ func TestSmoke(t *testing.T) {
 		}
 	}
 	if rep.National != nil {
+		// Every audience's generated dashboards, each panel query timed.
+		audiences, kinds := map[string]bool{}, map[string]bool{}
 		for _, p := range rep.National.Panels {
+			audiences[p.Audience], kinds[p.Dashboard] = true, true
 			if p.Error != "" || p.Runs != 2 {
-				t.Errorf("panel %s as %s: runs %d, error %q", p.Panel, p.Audience, p.Runs, p.Error)
+				t.Errorf("%s %q %s as %s: runs %d, error %q", p.Dashboard, p.Panel, p.RefID, p.Audience, p.Runs, p.Error)
+			}
+		}
+		if len(audiences) != 11 {
+			t.Errorf("panel queries ran as %d audiences, want the 11 recipients: %v", len(audiences), audiences)
+		}
+		for _, k := range []string{"overview", "performance", "comparison", "feed"} {
+			if !kinds[k] {
+				t.Errorf("no panel query of the %s dashboards ran (ran: %v)", k, kinds)
 			}
 		}
 	}

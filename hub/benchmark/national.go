@@ -227,7 +227,7 @@ func runNational(ctx context.Context, e *env) error {
 	if n.RawDiskBytes, err = e.diskBytes(ctx, nationalDatabase); err != nil {
 		return err
 	}
-	return e.panels(ctx, n, passwords)
+	return e.panels(ctx, n, filepath.Join(e.cfg.Dir, "agreements"), passwords)
 }
 
 // chunk is one slice of generated history for one force.

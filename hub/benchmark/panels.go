@@ -3,110 +3,149 @@ package benchmark
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/dashboards/panelsql"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/share"
+	"github.com/pathwayhub/pathwayhub/policy"
 )
 
-// Query is one dashboard panel's query. Audience is the recipient whose
-// ClickHouse user runs it ("" for every aggregate recipient of the run); SQL
-// names the share database as {db}.
-type Query struct {
-	Audience string
-	Panel    string
-	SQL      string
-}
+// PanelsSource says where the panel queries come from, for the report.
+const PanelsSource = "every ClickHouse query of the dashboards generated (dashboards/) for the national agreement's " +
+	"audiences, as each dashboard is first shown: multi-value variables at All, single-value ones at their default, " +
+	"a panel repeated per force once for each force, over the dashboard's default time range; template variables " +
+	"and plugin macros expanded as the Grafana ClickHouse plugin does (dashboards/panelsql)"
 
-// PanelsSource says where PanelQueries comes from, for the report.
-const PanelsSource = "a representative set of share-table queries of the kinds a dashboard runs (SPC series by measure " +
-	"and force, the summary matrix, a funnel for the latest month, the catalogue); the generated dashboards' own panel list " +
-	"plugs in through Config.Panels"
-
-// PanelQueries returns the representative panel queries, run as every
-// aggregate recipient.
-//
-// Once dashboards/ generates the audiences' dashboards, their panel list
-// replaces this one through Config.Panels: one Query per panel target, with
-// Audience the recipient whose datasource the dashboard uses, Panel the
-// panel title, and SQL the target's rawSql with the share database written
-// as {db} and the Grafana macros ($__timeFilter, $__fromTime, $__toTime,
-// template variables) expanded for the dashboard's default time range.
-func PanelQueries() []Query {
-	spcMeasure, funnelMeasure := "", ""
-	for _, m := range measures.Catalogue() {
-		if spcMeasure == "" {
-			spcMeasure = m.ID
-		}
-		if funnelMeasure == "" && m.Funnel {
-			funnelMeasure = m.ID
-		}
-	}
-	return []Query{
-		{Panel: "spc series (" + spcMeasure + ", every force)", SQL: "SELECT month, force_id, value, spc_mean, spc_lpl, spc_upl, spc_type " +
-			"FROM {db}.measures WHERE measure_id = '" + spcMeasure + "' ORDER BY force_id, month"},
-		{Panel: "summary matrix", SQL: "SELECT s.measure_id, s.force_id, s.variation, s.assurance, s.last_value, c.title " +
-			"FROM {db}.spc_summary AS s ANY LEFT JOIN {db}.catalogue AS c USING measure_id ORDER BY s.measure_id, s.force_id"},
-		{Panel: "funnel, latest month (" + funnelMeasure + ")", SQL: "SELECT force_id, value, denominator, target, lower95, upper95, lower998, upper998, position998 " +
-			"FROM {db}.funnel WHERE measure_id = '" + funnelMeasure + "' AND month = (SELECT max(month) FROM {db}.funnel) ORDER BY force_id"},
-		{Panel: "monthly totals by measure", SQL: "SELECT measure_id, month, sum(numerator), sum(denominator), countIf(suppressed = 1) " +
-			"FROM {db}.measures GROUP BY measure_id, month ORDER BY measure_id, month"},
-	}
-}
-
-// panels runs every panel query PanelRuns times as its audience's user.
-func (e *env) panels(ctx context.Context, n *National, passwordsFile string) error {
+// panels generates the dashboards of the national agreement's audiences and
+// runs every panel query PanelRuns times as its audience's user.
+func (e *env) panels(ctx context.Context, n *National, agreementsDir, passwordsFile string) error {
 	n.PanelsSource = PanelsSource
 	pw, err := share.LoadPasswords(passwordsFile)
 	if err != nil {
 		return err
 	}
-	var audiences []string
-	for _, code := range sortedRegionCodes() {
-		audiences = append(audiences, strings.ReplaceAll(regionSlugs[code], "-", "_")+"_regional_lead")
+	agreements, err := policy.LoadAgreements(agreementsDir)
+	if err != nil {
+		return err
 	}
-	audiences = append(audiences, "btp_national_analysts")
-	for _, q := range e.cfg.Panels() {
-		who := audiences
-		if q.Audience != "" {
-			who = []string{q.Audience}
+	// The datasources file is not used here: logins take the passwords file.
+	files, err := dashboards.Generate(dashboards.Options{Agreements: agreements, Prefix: share.DefaultPrefix, Placeholder: "unused"})
+	if err != nil {
+		return err
+	}
+	audiences, err := dashboards.Audiences(agreements, share.DefaultPrefix)
+	if err != nil {
+		return err
+	}
+	byUID := map[string]dashboards.Audience{}
+	for _, a := range audiences {
+		byUID[a.DatasourceUID()] = a
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, f := range files {
+		if filepath.Ext(f.Path) != ".json" || !strings.Contains(f.Path, "dashboards") {
+			continue
 		}
-		for _, a := range who {
-			n.Panels = append(n.Panels, e.panel(ctx, pw, a, q))
+		b, err := panelsql.Decode(f)
+		if err != nil {
+			return err
 		}
+		if len(b.Targets) == 0 {
+			continue // hub operations, on Prometheus
+		}
+		a, ok := byUID[b.Targets[0].DatasourceUID]
+		if !ok {
+			return fmt.Errorf("panels: %s: datasource %s belongs to no audience", b.Path, b.Targets[0].DatasourceUID)
+		}
+		results, err := e.board(ctx, pw, a, b, now)
+		if err != nil {
+			return err
+		}
+		n.Panels = append(n.Panels, results...)
 	}
 	e.progress("ran %d panel queries %d times each", len(n.Panels), e.cfg.PanelRuns)
 	return nil
 }
 
-func (e *env) panel(ctx context.Context, pw *share.Passwords, audience string, q Query) PanelResult {
-	res := PanelResult{Audience: audience, Panel: q.Panel}
-	db := share.Database(share.DefaultPrefix, audience)
-	conn, err := e.login(ctx, pw, audience, db)
+// board runs one dashboard's queries as its audience.
+func (e *env) board(ctx context.Context, pw *share.Passwords, a dashboards.Audience, b panelsql.Board, now time.Time) ([]PanelResult, error) {
+	conn, err := e.login(ctx, pw, a.ID, a.Database)
 	if err != nil {
-		res.Error = err.Error()
-		return res
+		return nil, err
 	}
 	defer func() { _ = conn.Close() }()
-	sql := strings.ReplaceAll(q.SQL, "{db}", db)
+	from, err := panelsql.Relative(b.From, now)
+	if err != nil {
+		return nil, err
+	}
+	rng := panelsql.TimeRange{From: from, To: now}
+	options := map[string][]string{}
+	for _, v := range b.Variables {
+		if options[v.Name], err = firstColumn(ctx, conn, v.Query); err != nil {
+			return nil, fmt.Errorf("panels: %s: variable %s: %w", b.Path, v.Name, err)
+		}
+	}
+	kind := strings.TrimSuffix(filepath.Base(b.Path), ".json")
+	var out []PanelResult
+	for _, tg := range b.Targets {
+		for _, sc := range panelsql.Scenarios(b.Variables, options, tg.Repeat) {
+			if tg.Repeat == "" && sc.Name != panelsql.FirstShown {
+				continue
+			}
+			res := PanelResult{Audience: a.ID, Dashboard: kind, Panel: tg.Panel, RefID: tg.RefID}
+			if tg.Repeat != "" {
+				res.Scenario = sc.Name
+			}
+			sql, err := panelsql.Expand(tg.SQL, sc, rng)
+			if err != nil {
+				return nil, err
+			}
+			e.time(ctx, conn, sql, &res)
+			out = append(out, res)
+		}
+	}
+	return out, nil
+}
+
+// time runs sql PanelRuns times and records its latency and row count.
+func (e *env) time(ctx context.Context, conn driver.Conn, sql string, res *PanelResult) {
 	var lat []time.Duration
 	for range e.cfg.PanelRuns {
 		t := time.Now()
 		n, err := countRows(ctx, conn, sql)
 		if err != nil {
 			res.Error = err.Error()
-			return res
+			return
 		}
 		lat = append(lat, time.Since(t))
 		res.Rows = n
 	}
 	res.Runs = len(lat)
 	res.Latency = summarise(lat)
-	return res
+}
+
+// firstColumn returns the first column of every row of a query.
+func firstColumn(ctx context.Context, conn driver.Conn, sql string) ([]string, error) {
+	rows, err := conn.Query(ctx, sql)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }
 
 // login connects as a recipient's ClickHouse user, waiting for ClickHouse

@@ -95,8 +95,13 @@ type National struct {
 
 // PanelResult is one panel query's latency as its audience's user.
 type PanelResult struct {
-	Audience string  `json:"audience"`
-	Panel    string  `json:"panel"`
+	Audience string `json:"audience"`
+	// Dashboard is the kind of dashboard, e.g. "performance".
+	Dashboard string `json:"dashboard"`
+	Panel     string `json:"panel"`
+	RefID     string `json:"ref_id"`
+	// Scenario is the variable value of one copy of a repeated panel.
+	Scenario string  `json:"scenario,omitempty"`
 	Runs     int     `json:"runs"`
 	Rows     int     `json:"rows"`
 	Latency  Latency `json:"latency"`
@@ -288,11 +293,60 @@ func (r *Report) nationalMarkdown(w func(string, ...any)) {
 	w("- ClickHouse disk footprint: %.1f MB in all, %.1f MB of it the raw database.", float64(n.DiskBytes)/(1<<20), float64(n.RawDiskBytes)/(1<<20))
 	w("- Share publication: %.1f s for %d recipients (%s).", n.PublishSeconds, n.Recipients, n.Agreements)
 	w("")
-	w("Panel queries (%s), each as its audience's ClickHouse user:", n.PanelsSource)
+	w("Panel queries: %s. Each ran %d times as its audience's ClickHouse user; %d queries in all (report.json has each one).", n.PanelsSource, panelRuns(n.Panels), len(n.Panels))
+	w("One line per panel query of the generated dashboards, over every audience (and force, for a repeated panel), with the worst of them:")
 	w("")
-	w("| Audience | Panel | Runs | Rows | p50 ms | p95 ms | Error |")
-	w("|---|---|---:|---:|---:|---:|---|")
-	for _, p := range n.Panels {
-		w("| %s | %s | %d | %d | %.1f | %.1f | %s |", p.Audience, p.Panel, p.Runs, p.Rows, p.Latency.P50, p.Latency.P95, p.Error)
+	w("| Dashboard | Panel | Query | Audiences × copies | Max rows | Worst p50 ms | Worst p95 ms | Slowest for | Errors |")
+	w("|---|---|---|---:|---:|---:|---:|---|---:|")
+	for _, g := range groupPanels(n.Panels) {
+		w("| %s | %s | %s | %d | %d | %.1f | %.1f | %s | %d |", g.dashboard, g.panel, g.refID, g.queries, g.maxRows, g.worstP50, g.worstP95, g.slowest, g.errors)
 	}
+	for _, p := range n.Panels {
+		if p.Error != "" {
+			w("")
+			w("Error in %s %q %s as %s: %s", p.Dashboard, p.Panel, p.RefID, p.Audience, p.Error)
+		}
+	}
+}
+
+// panelGroup is one panel query over every audience and copy.
+type panelGroup struct {
+	dashboard, panel, refID, slowest string
+	queries, maxRows, errors         int
+	worstP50, worstP95               float64
+}
+
+// groupPanels folds the results of the same dashboard panel query, in
+// their first appearance's order.
+func groupPanels(results []PanelResult) []*panelGroup {
+	var out []*panelGroup
+	byKey := map[string]*panelGroup{}
+	for _, p := range results {
+		key := p.Dashboard + "\x00" + p.Panel + "\x00" + p.RefID
+		g := byKey[key]
+		if g == nil {
+			g = &panelGroup{dashboard: p.Dashboard, panel: p.Panel, refID: p.RefID}
+			byKey[key] = g
+			out = append(out, g)
+		}
+		g.queries++
+		g.maxRows = max(g.maxRows, p.Rows)
+		g.worstP50 = max(g.worstP50, p.Latency.P50)
+		if p.Error != "" {
+			g.errors++
+		}
+		if p.Latency.P95 >= g.worstP95 {
+			g.worstP95 = p.Latency.P95
+			g.slowest = strings.TrimSpace(p.Audience + " " + p.Scenario)
+		}
+	}
+	return out
+}
+
+func panelRuns(results []PanelResult) int {
+	runs := 0
+	for _, p := range results {
+		runs = max(runs, p.Runs)
+	}
+	return runs
 }
