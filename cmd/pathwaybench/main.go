@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -36,6 +37,8 @@ func run() int {
 	flag.IntVar(&cfg.Years, "years", 10, "years of national history")
 	flag.IntVar(&cfg.PanelRuns, "panel-runs", 20, "runs of each panel query")
 	flag.DurationVar(&cfg.CostTime, "cost-time", time.Second, "time of each per-record cost measurement")
+	steps := flag.String("steps", strings.Join(benchmark.Steps, ","), "comma-separated measurements to run, of "+strings.Join(benchmark.Steps, ", "))
+	flag.BoolVar(&cfg.KeepClickHouse, "keep", false, "keep the ClickHouse data directory (DIR/clickhouse) after the run, to query the loaded data by hand")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {
@@ -50,6 +53,13 @@ func run() int {
 			return 1
 		}
 		defer pprof.StopCPUProfile()
+	}
+	for s := range strings.SplitSeq(*steps, ",") {
+		if s = strings.TrimSpace(s); !slices.Contains(benchmark.Steps, s) {
+			fmt.Fprintf(os.Stderr, "pathwaybench: unknown step %q (steps: %s)\n", s, strings.Join(benchmark.Steps, ", "))
+			return 2
+		}
+		cfg.Steps = append(cfg.Steps, s)
 	}
 	for s := range strings.SplitSeq(sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))

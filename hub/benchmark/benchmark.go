@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -57,6 +58,12 @@ type Config struct {
 	CostRecords int
 	// CostTime bounds each per-record cost benchmark (default 1 second).
 	CostTime time.Duration
+	// Steps are the measurements to run, of "ingest", "costs" and
+	// "national" (default all three).
+	Steps []string
+	// KeepClickHouse leaves the run's ClickHouse data directory in place
+	// afterwards, e.g. to query the national data by hand.
+	KeepClickHouse bool
 	// Command is the command line that started the run, for the report.
 	Command []string
 	// Progress receives one line per step; nil means none.
@@ -64,6 +71,9 @@ type Config struct {
 	// Logger receives the hub's and ClickHouse's warnings; nil means none.
 	Logger *slog.Logger
 }
+
+// Steps are the measurements a run can make, in the order it makes them.
+var Steps = []string{"ingest", "costs", "national"}
 
 func (c *Config) defaults() {
 	if c.Clients <= 0 {
@@ -89,6 +99,9 @@ func (c *Config) defaults() {
 	}
 	if c.CostTime <= 0 {
 		c.CostTime = time.Second
+	}
+	if len(c.Steps) == 0 {
+		c.Steps = Steps
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -153,7 +166,9 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 		stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
 		_ = srv.Stop(stopCtx)
-		_ = os.RemoveAll(chDir)
+		if !cfg.KeepClickHouse {
+			_ = os.RemoveAll(chDir)
+		}
 	}()
 	if e.admin, err = chdb.Open(ctx, chdb.Options{Addr: srv.Addr(), ReadTimeout: 30 * time.Minute, Logger: cfg.Logger}); err != nil {
 		return nil, "", fmt.Errorf("benchmark: %w", err)
@@ -171,6 +186,10 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 		{"national", runNational},
 	}
 	for _, s := range steps {
+		if !slices.Contains(cfg.Steps, s.name) {
+			e.progress("%s skipped", s.name)
+			continue
+		}
 		start := time.Now()
 		if err := s.run(ctx, e); err != nil {
 			return e.report, "", fmt.Errorf("benchmark: %s: %w", s.name, err)
