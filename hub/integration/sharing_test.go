@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -676,5 +677,53 @@ func TestSPCLimitsRestartAtARebaseDate(t *testing.T) {
 				t.Errorf("after=%t: SPC mean %v, want %v", after, m, want)
 			}
 		}
+	}
+}
+
+// TestFirstPublishedMonthSeesTheYearBefore publishes three months and checks
+// the first of them in full: its detentions are all counted, and so are the
+// repeats of people detained half a year before the published window, which
+// the publication's snapshot must keep although those months are not
+// published. Detentions older than a year before the window count nowhere.
+func TestFirstPublishedMonthSeesTheYearBefore(t *testing.T) {
+	t.Parallel()
+	h := startSharingHub(t, apptest.WithConfig(func(c *config.Config) { c.Shares.Months = 3 }))
+	now := time.Now().UTC()
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -3, 0)
+	counted := detentions(t, 10, camden, first.AddDate(0, 0, 9))
+	earlier := detentions(t, 10, camden, first.AddDate(0, -6, 9))
+	for i := range earlier {
+		earlier[i].SubjectToken = counted[i].GetSubjectToken()
+	}
+	h.mustSubmit(t, metToken, append(append(counted, earlier...), detentions(t, 10, camden, first.AddDate(-2, 0, 9))...)...)
+	h.publish(t)
+
+	db := h.shareDB(t, "london_regional_lead")
+	got := map[string]string{}
+	rows, err := h.ch.Query(t.Context(), "SELECT measure_id, numerator, denominator FROM "+db+".measures "+
+		"WHERE force_id = 'metropolitan' AND month = toDate(?) AND measure_id IN ('s136_detentions', 'repeat_detention')", first.Format(time.DateOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var num, den *float64
+		if err := rows.Scan(&id, &num, &den); err != nil {
+			t.Fatal(err)
+		}
+		if num == nil || den == nil {
+			t.Fatalf("%s in %s is suppressed", id, first.Format("2006-01"))
+		}
+		got[id] = fmt.Sprintf("%g/%g", *num, *den)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if want := map[string]string{"s136_detentions": "10/10", "repeat_detention": "10/10"}; !maps.Equal(got, want) {
+		t.Errorf("%s in the share: %v, want %v", first.Format("2006-01"), got, want)
+	}
+	if n := h.count(t, "SELECT count() FROM "+db+".measures WHERE measure_id = 's136_detentions' AND month < toDate(?)", first.Format(time.DateOnly)); n != 0 {
+		t.Errorf("%d rows published for months before the window", n)
 	}
 }

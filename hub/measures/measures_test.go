@@ -234,11 +234,11 @@ func TestQuery(t *testing.T) {
 	t.Parallel()
 	conn, db := chservertest.NewDatabase(t, srv)
 	loadFixture(t, conn, db, buildFixture(t))
-	snapshot := db + "_snapshot"
-	if err := measures.Snapshot(t.Context(), conn, db, snapshot); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Exec(context.Background(), "DROP DATABASE IF EXISTS "+snapshot) })
+	// A snapshot of everything, and one for windows from January 2025 on,
+	// which is every case's window.
+	snapshots := []string{db + "_snapshot", db + "_snapshot_2025"}
+	takeSnapshot(t, conn, db, snapshots[0], time.Time{})
+	takeSnapshot(t, conn, db, snapshots[1], ts(t, jan+"T00:00:00Z"))
 
 	cases := measureCases()
 	cases = append(cases, scopeCases()...)
@@ -262,10 +262,59 @@ func TestQuery(t *testing.T) {
 				t.Errorf("%s:\n got %v\nwant %v", name, got, tc.want)
 			}
 			// The same measure read from a snapshot gives the same rows.
-			if got := query(t.Context(), t, conn, db, snapshot, tc.id, th, tc.scope, from, to); !equalRows(got, tc.want) {
-				t.Errorf("%s from the snapshot:\n got %v\nwant %v", name, got, tc.want)
+			for _, snapshot := range snapshots {
+				if got := query(t.Context(), t, conn, db, snapshot, tc.id, th, tc.scope, from, to); !equalRows(got, tc.want) {
+					t.Errorf("%s from %s:\n got %v\nwant %v", name, snapshot, got, tc.want)
+				}
 			}
 		})
+	}
+}
+
+func takeSnapshot(t *testing.T, conn driver.Conn, db, snapshot string, from time.Time) {
+	t.Helper()
+	if err := measures.Snapshot(t.Context(), conn, db, snapshot, from); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+snapshot) })
+}
+
+// TestSnapshotLeavesOutOldHistory checks that a snapshot for windows from
+// February 2025 leaves out M10 (January 2024, over a year before) and keeps
+// M8 (June 2024, which repeat detention can still look back to), and that
+// the February measures read from it are still right.
+func TestSnapshotLeavesOutOldHistory(t *testing.T) {
+	t.Parallel()
+	conn, db := chservertest.NewDatabase(t, srv)
+	loadFixture(t, conn, db, buildFixture(t))
+	full, recent := db+"_all", db+"_feb"
+	takeSnapshot(t, conn, db, full, time.Time{})
+	takeSnapshot(t, conn, db, recent, ts(t, feb+"T00:00:00Z"))
+	count := func(q string) uint64 {
+		var n uint64
+		if err := conn.QueryRow(t.Context(), q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	all, kept := count("SELECT count() FROM "+full+".incidents"), count("SELECT count() FROM "+recent+".incidents")
+	if all-kept != 1 {
+		t.Errorf("the February snapshot keeps %d of %d incidents; want all but M10", kept, all)
+	}
+	if n := count("SELECT count() FROM " + recent + ".incidents WHERE detained < toDateTime('2024-02-01 00:00:00', 'UTC')"); n != 0 {
+		t.Errorf("%d detentions from over a year before February 2025 kept", n)
+	}
+	if n := count("SELECT count() FROM " + recent + ".incidents WHERE toDate(detained) = toDate('2024-06-01')"); n != 1 {
+		t.Errorf("M8 (June 2024) kept %d times, want once", n)
+	}
+	for _, tc := range scopeCases() {
+		if tc.from != "2025-02-01T00:00:00Z" {
+			continue
+		}
+		got := query(t.Context(), t, conn, db, recent, tc.id, measures.DefaultThresholds(), tc.scope, ts(t, tc.from), ts(t, tc.to))
+		if !equalRows(got, tc.want) {
+			t.Errorf("%s from the February snapshot:\n got %v\nwant %v", tc.name, got, tc.want)
+		}
 	}
 }
 

@@ -117,7 +117,7 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 		if !chdb.ValidIdentifier(snapshot) {
 			return "", fmt.Errorf("measures: %s: invalid snapshot database name %q", m.ID, snapshot)
 		}
-		src.incidents, src.health = snapshot+".incidents", snapshot+".health_updates"
+		src.incidents, src.health, src.collapsed = snapshot+".incidents", snapshot+".health_updates", true
 	}
 	if err := th.Validate(); err != nil {
 		return "", fmt.Errorf("measures: %s: %w", m.ID, err)
@@ -145,18 +145,26 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 }
 
 // sources are the table expressions a measure reads: the raw tables with
-// FINAL, or a snapshot's.
-type sources struct{ incidents, health, submissions string }
+// FINAL, or a snapshot's (collapsed: one row per incident already).
+type sources struct {
+	incidents, health, submissions string
+	collapsed                      bool
+}
 
 // incidentsGrouped is the per force × month aggregation over the current
 // incidents, joined as the measure needs. FINAL is applied in the innermost
 // subquery, which filters on nothing but the sorting key, so that no
 // condition on a non-key column can be evaluated before the revisions are
-// collapsed.
+// collapsed. A snapshot has no revisions to collapse and is sorted by
+// region, force and district, so there the innermost read takes the whole
+// scope and reads only its part of the table.
 func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
 	cols := m.columns(th)
 	inner := "SELECT " + cols + " FROM " + src.incidents
-	if len(scope.Forces) > 0 {
+	switch {
+	case src.collapsed && len(scope.conditions()) > 0:
+		inner += " WHERE " + strings.Join(scope.conditions(), " AND ")
+	case len(scope.Forces) > 0:
 		inner += " WHERE " + inList("force_id", scope.Forces)
 	}
 	if m.spec.health {

@@ -232,10 +232,13 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 		}
 	}
 	// Collapse the revisions once for every recipient's measures, rather
-	// than once per measure and recipient. Should that fail, the measures
-	// read the raw tables themselves, as before.
+	// than once per measure and recipient, keeping only what the published
+	// months can count (aggregateTables publishes the Months before the
+	// cut-off's month). Should that fail, the measures read the raw tables
+	// themselves, as before.
 	p.snapshot = p.opts.Database + snapshotSuffix
-	if err := measures.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot); err != nil {
+	firstMonth := monthStart(now).AddDate(0, -p.opts.Months, 0)
+	if err := measures.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot, firstMonth); err != nil {
 		p.logger.Warn("snapshot failed; measures read the raw tables", "err", err)
 		p.snapshot = ""
 	} else {
