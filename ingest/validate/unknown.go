@@ -23,24 +23,25 @@ func checkUnknown(m protoreflect.Message, path string, r *Report) {
 			raw = raw[n:]
 		}
 	}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind {
-			return true
+	// Only message fields can hold unknown fields. Walking the descriptors
+	// and reading just those is much cheaper than m.Range, which makes a
+	// value of every scalar that is set.
+	fields := m.Descriptor().Fields()
+	for i := range fields.Len() {
+		fd := fields.Get(i)
+		if fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.GroupKind || fd.IsMap() || !m.Has(fd) {
+			continue // the standard has no map fields
 		}
 		name := join(path, string(fd.Name()))
-		switch {
-		case fd.IsList():
-			list := v.List()
+		if fd.IsList() {
+			list := m.Get(fd).List()
 			for i := range list.Len() {
 				checkUnknown(list.Get(i).Message(), fmt.Sprintf("%s[%d]", name, i), r)
 			}
-		case fd.IsMap():
-			// The standard has no map fields.
-		default:
-			checkUnknown(v.Message(), name, r)
+			continue
 		}
-		return true
-	})
+		checkUnknown(m.Get(fd).Message(), name, r)
+	}
 }
 
 func join(path, name string) string {

@@ -225,22 +225,22 @@ var pathwayOrder = []struct {
 	later, earlier string
 	get            func(*pathwayv1.Timeline) (*timestamppb.Timestamp, *timestamppb.Timestamp)
 }{
-	{"deployed", "call_received", pair((*pathwayv1.Timeline).GetDeployed, (*pathwayv1.Timeline).GetCallReceived)},
-	{"hcp_consulted", "call_received", pair((*pathwayv1.Timeline).GetHcpConsulted, (*pathwayv1.Timeline).GetCallReceived)},
-	{"detained", "call_received", pair((*pathwayv1.Timeline).GetDetained, (*pathwayv1.Timeline).GetCallReceived)},
-	{"ambulance_requested", "call_received", pair((*pathwayv1.Timeline).GetAmbulanceRequested, (*pathwayv1.Timeline).GetCallReceived)},
-	{"ambulance_arrived", "ambulance_requested", pair((*pathwayv1.Timeline).GetAmbulanceArrived, (*pathwayv1.Timeline).GetAmbulanceRequested)},
-	{"arrived_at_pos", "call_received", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetCallReceived)},
-	{"arrived_at_pos", "deployed", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetDeployed)},
-	{"arrived_at_pos", "detained", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetDetained)},
-	{"handover_initiated", "arrived_at_pos", pair((*pathwayv1.Timeline).GetHandoverInitiated, (*pathwayv1.Timeline).GetArrivedAtPos)},
-	{"handover_accepted", "arrived_at_pos", pair((*pathwayv1.Timeline).GetHandoverAccepted, (*pathwayv1.Timeline).GetArrivedAtPos)},
-	{"handover_accepted", "handover_initiated", pair((*pathwayv1.Timeline).GetHandoverAccepted, (*pathwayv1.Timeline).GetHandoverInitiated)},
-	{"police_left_pos", "arrived_at_pos", pair((*pathwayv1.Timeline).GetPoliceLeftPos, (*pathwayv1.Timeline).GetArrivedAtPos)},
-	{"assessment_started", "arrived_at_pos", pair((*pathwayv1.Timeline).GetAssessmentStarted, (*pathwayv1.Timeline).GetArrivedAtPos)},
-	{"assessment_completed", "assessment_started", pair((*pathwayv1.Timeline).GetAssessmentCompleted, (*pathwayv1.Timeline).GetAssessmentStarted)},
-	{"detention_ended", "arrived_at_pos", pair((*pathwayv1.Timeline).GetDetentionEnded, (*pathwayv1.Timeline).GetArrivedAtPos)},
-	{"detention_ended", "detained", pair((*pathwayv1.Timeline).GetDetentionEnded, (*pathwayv1.Timeline).GetDetained)},
+	{"timeline.deployed", "timeline.call_received", pair((*pathwayv1.Timeline).GetDeployed, (*pathwayv1.Timeline).GetCallReceived)},
+	{"timeline.hcp_consulted", "timeline.call_received", pair((*pathwayv1.Timeline).GetHcpConsulted, (*pathwayv1.Timeline).GetCallReceived)},
+	{"timeline.detained", "timeline.call_received", pair((*pathwayv1.Timeline).GetDetained, (*pathwayv1.Timeline).GetCallReceived)},
+	{"timeline.ambulance_requested", "timeline.call_received", pair((*pathwayv1.Timeline).GetAmbulanceRequested, (*pathwayv1.Timeline).GetCallReceived)},
+	{"timeline.ambulance_arrived", "timeline.ambulance_requested", pair((*pathwayv1.Timeline).GetAmbulanceArrived, (*pathwayv1.Timeline).GetAmbulanceRequested)},
+	{"timeline.arrived_at_pos", "timeline.call_received", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetCallReceived)},
+	{"timeline.arrived_at_pos", "timeline.deployed", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetDeployed)},
+	{"timeline.arrived_at_pos", "timeline.detained", pair((*pathwayv1.Timeline).GetArrivedAtPos, (*pathwayv1.Timeline).GetDetained)},
+	{"timeline.handover_initiated", "timeline.arrived_at_pos", pair((*pathwayv1.Timeline).GetHandoverInitiated, (*pathwayv1.Timeline).GetArrivedAtPos)},
+	{"timeline.handover_accepted", "timeline.arrived_at_pos", pair((*pathwayv1.Timeline).GetHandoverAccepted, (*pathwayv1.Timeline).GetArrivedAtPos)},
+	{"timeline.handover_accepted", "timeline.handover_initiated", pair((*pathwayv1.Timeline).GetHandoverAccepted, (*pathwayv1.Timeline).GetHandoverInitiated)},
+	{"timeline.police_left_pos", "timeline.arrived_at_pos", pair((*pathwayv1.Timeline).GetPoliceLeftPos, (*pathwayv1.Timeline).GetArrivedAtPos)},
+	{"timeline.assessment_started", "timeline.arrived_at_pos", pair((*pathwayv1.Timeline).GetAssessmentStarted, (*pathwayv1.Timeline).GetArrivedAtPos)},
+	{"timeline.assessment_completed", "timeline.assessment_started", pair((*pathwayv1.Timeline).GetAssessmentCompleted, (*pathwayv1.Timeline).GetAssessmentStarted)},
+	{"timeline.detention_ended", "timeline.arrived_at_pos", pair((*pathwayv1.Timeline).GetDetentionEnded, (*pathwayv1.Timeline).GetArrivedAtPos)},
+	{"timeline.detention_ended", "timeline.detained", pair((*pathwayv1.Timeline).GetDetentionEnded, (*pathwayv1.Timeline).GetDetained)},
 }
 
 func pair(a, b func(*pathwayv1.Timeline) *timestamppb.Timestamp) func(*pathwayv1.Timeline) (*timestamppb.Timestamp, *timestamppb.Timestamp) {
@@ -250,7 +250,7 @@ func pair(a, b func(*pathwayv1.Timeline) *timestamppb.Timestamp) func(*pathwayv1
 func checkOrder(r *Report, tl *pathwayv1.Timeline) {
 	for _, o := range pathwayOrder {
 		later, earlier := o.get(tl)
-		after(r, "timeline."+o.later, later, "timeline."+o.earlier, earlier)
+		after(r, o.later, later, o.earlier, earlier)
 	}
 }
 
