@@ -39,6 +39,7 @@ func run() int {
 	flag.DurationVar(&cfg.CostTime, "cost-time", time.Second, "time of each per-record cost measurement")
 	steps := flag.String("steps", strings.Join(benchmark.Steps, ","), "comma-separated measurements to run, of "+strings.Join(benchmark.Steps, ", "))
 	flag.BoolVar(&cfg.KeepClickHouse, "keep", false, "keep the ClickHouse data directory (DIR/clickhouse) after the run, to query the loaded data by hand")
+	flag.BoolVar(&cfg.ReuseNational, "reuse", false, "start from the ClickHouse data directory a -keep run left, skipping the national load when its data is there")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
 	flag.Parse()
 	if *cpuProfile != "" {

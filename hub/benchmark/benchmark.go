@@ -64,6 +64,11 @@ type Config struct {
 	// KeepClickHouse leaves the run's ClickHouse data directory in place
 	// afterwards, e.g. to query the national data by hand.
 	KeepClickHouse bool
+	// ReuseNational starts from the ClickHouse data directory an earlier
+	// run kept, and skips the national load when it holds the national
+	// data already (the report then has no load time). For measuring
+	// publication and panels again without a ten-minute load.
+	ReuseNational bool
 	// Command is the command line that started the run, for the report.
 	Command []string
 	// Progress receives one line per step; nil means none.
@@ -149,8 +154,10 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 	}
 	cfg.Dir = dir
 	chDir := filepath.Join(dir, "clickhouse")
-	if err := os.RemoveAll(chDir); err != nil {
-		return nil, "", fmt.Errorf("benchmark: clean %s: %w", chDir, err)
+	if !cfg.ReuseNational {
+		if err := os.RemoveAll(chDir); err != nil {
+			return nil, "", fmt.Errorf("benchmark: clean %s: %w", chDir, err)
+		}
 	}
 	if err := os.MkdirAll(chDir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("benchmark: %w", err)
@@ -175,6 +182,9 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 	}
 	defer e.admin.Close()
 	if e.report.Machine, err = machine(ctx, e.admin); err != nil {
+		return nil, "", err
+	}
+	if err := writeAgreements(e.cfg.Dir); err != nil {
 		return nil, "", err
 	}
 	steps := []struct {

@@ -53,9 +53,6 @@ type hub struct {
 }
 
 func runIngest(ctx context.Context, e *env) error {
-	if err := writeAgreements(e.cfg.Dir); err != nil {
-		return err
-	}
 	clients := make([]client, e.cfg.Clients)
 	creds := &auth.Credentials{}
 	var entries []string

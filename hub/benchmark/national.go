@@ -196,7 +196,16 @@ func runNational(ctx context.Context, e *env) error {
 	defer conn.Close()
 	n := &National{Forces: len(nationalForces), Years: e.cfg.Years, Shape: NationalShape}
 	e.report.National = n
-	if err := e.loadNational(ctx, store.New(conn, nationalDatabase), n); err != nil {
+	var loaded uint64
+	if e.cfg.ReuseNational {
+		if err := conn.QueryRow(ctx, "SELECT count() FROM "+nationalDatabase+".incidents").Scan(&loaded); err != nil {
+			return err
+		}
+	}
+	if loaded > 0 {
+		n.Incidents, n.Reused = int64(loaded), true
+		e.progress("reusing the %d incidents an earlier run loaded", loaded)
+	} else if err := e.loadNational(ctx, store.New(conn, nationalDatabase), n); err != nil {
 		return err
 	}
 	engine, err := policy.New(ctx, policy.Options{Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger})

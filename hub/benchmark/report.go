@@ -76,10 +76,13 @@ type Cost struct {
 
 // National is the national-scale measurement.
 type National struct {
-	Incidents      int64   `json:"incidents"`
-	Forces         int     `json:"forces"`
-	Years          int     `json:"years"`
-	Shape          string  `json:"shape"`
+	Incidents int64  `json:"incidents"`
+	Forces    int    `json:"forces"`
+	Years     int    `json:"years"`
+	Shape     string `json:"shape"`
+	// Reused is true when the data came from an earlier run's kept
+	// ClickHouse (-reuse), so the load was not measured.
+	Reused         bool    `json:"reused,omitempty"`
 	LoadSeconds    float64 `json:"load_seconds"`
 	GenerateSecond float64 `json:"generate_seconds"`
 	// InsertRowsPerSecond is rows over the time spent inserting alone.
@@ -289,7 +292,11 @@ func (r *Report) nationalMarkdown(w func(string, ...any)) {
 	}
 	w("- Shape: %s", n.Shape)
 	w("- Incidents loaded: %d (%d forces, %d years), loaded with direct batch inserts through ingest/store, not through the API.", n.Incidents, n.Forces, n.Years)
-	w("- Load time: %.1f s wall (the generator, running alongside the inserts, was busy %.1f s); each of the two inserters wrote %.0f rows/s while inserting.", n.LoadSeconds, n.GenerateSecond, n.InsertRowsPerSecond/2)
+	if n.Reused {
+		w("- Load time: not measured; this run reused the data an earlier run loaded and kept (-reuse).")
+	} else {
+		w("- Load time: %.1f s wall (the generator, running alongside the inserts, was busy %.1f s); each of the two inserters wrote %.0f rows/s while inserting.", n.LoadSeconds, n.GenerateSecond, n.InsertRowsPerSecond/2)
+	}
 	w("- ClickHouse disk footprint: %.1f MB in all, %.1f MB of it the raw database.", float64(n.DiskBytes)/(1<<20), float64(n.RawDiskBytes)/(1<<20))
 	w("- Share publication: %.1f s for %d recipients (%s).", n.PublishSeconds, n.Recipients, n.Agreements)
 	w("")
