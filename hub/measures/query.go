@@ -117,7 +117,7 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 		if !chdb.ValidIdentifier(snapshot) {
 			return "", fmt.Errorf("measures: %s: invalid snapshot database name %q", m.ID, snapshot)
 		}
-		src.incidents, src.health, src.collapsed = snapshot+".incidents", snapshot+".health_updates", true
+		src.incidents, src.collapsed = snapshot+".incidents", true
 	}
 	if err := th.Validate(); err != nil {
 		return "", fmt.Errorf("measures: %s: %w", m.ID, err)
@@ -160,6 +160,14 @@ type sources struct {
 // scope and reads only its part of the table.
 func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
 	cols := m.columns(th)
+	if src.collapsed {
+		// The snapshot has no incident_ref: it joined the health updates
+		// already (h_handover_accepted, h_assessment_started).
+		cols = strings.Replace(cols, "incident_ref, ", "", 1)
+		if m.spec.health {
+			cols += ", h_handover_accepted, h_assessment_started"
+		}
+	}
 	inner := "SELECT " + cols + " FROM " + src.incidents
 	switch {
 	case src.collapsed && len(scope.conditions()) > 0:
@@ -167,7 +175,7 @@ func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from,
 	case len(scope.Forces) > 0:
 		inner += " WHERE " + inList("force_id", scope.Forces)
 	}
-	if m.spec.health {
+	if m.spec.health && !src.collapsed {
 		health := "SELECT force_id, incident_ref, min(handover_accepted) AS h_handover_accepted, " +
 			"min(assessment_started) AS h_assessment_started FROM " + src.health
 		if len(scope.Forces) > 0 {
