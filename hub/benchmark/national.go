@@ -228,6 +228,7 @@ func runNational(ctx context.Context, e *env) error {
 		return fmt.Errorf("publish: %w", err)
 	}
 	n.PublishSeconds = time.Since(start).Seconds()
+	n.SnapshotSeconds = rep.Snapshot.Seconds()
 	n.Recipients = len(rep.Published)
 	e.progress("published %d shares in %.1f s", n.Recipients, n.PublishSeconds)
 	if n.DiskBytes, err = e.diskBytes(ctx, ""); err != nil {

@@ -86,14 +86,17 @@ type National struct {
 	LoadSeconds    float64 `json:"load_seconds"`
 	GenerateSecond float64 `json:"generate_seconds"`
 	// InsertRowsPerSecond is rows over the time spent inserting alone.
-	InsertRowsPerSecond float64       `json:"insert_rows_per_second"`
-	DiskBytes           int64         `json:"disk_bytes"`
-	RawDiskBytes        int64         `json:"raw_disk_bytes"`
-	Recipients          int           `json:"recipients"`
-	Agreements          string        `json:"agreements"`
-	PublishSeconds      float64       `json:"publish_seconds"`
-	Panels              []PanelResult `json:"panels"`
-	PanelsSource        string        `json:"panels_source"`
+	InsertRowsPerSecond float64 `json:"insert_rows_per_second"`
+	DiskBytes           int64   `json:"disk_bytes"`
+	RawDiskBytes        int64   `json:"raw_disk_bytes"`
+	Recipients          int     `json:"recipients"`
+	Agreements          string  `json:"agreements"`
+	PublishSeconds      float64 `json:"publish_seconds"`
+	// SnapshotSeconds is the part of PublishSeconds spent making the
+	// snapshot every recipient's measures read.
+	SnapshotSeconds float64       `json:"snapshot_seconds"`
+	Panels          []PanelResult `json:"panels"`
+	PanelsSource    string        `json:"panels_source"`
 }
 
 // PanelResult is one panel query's latency as its audience's user.
@@ -298,7 +301,7 @@ func (r *Report) nationalMarkdown(w func(string, ...any)) {
 		w("- Load time: %.1f s wall (the generator, running alongside the inserts, was busy %.1f s); each of the two inserters wrote %.0f rows/s while inserting.", n.LoadSeconds, n.GenerateSecond, n.InsertRowsPerSecond/2)
 	}
 	w("- ClickHouse disk footprint: %.1f MB in all, %.1f MB of it the raw database.", float64(n.DiskBytes)/(1<<20), float64(n.RawDiskBytes)/(1<<20))
-	w("- Share publication: %.1f s for %d recipients (%s).", n.PublishSeconds, n.Recipients, n.Agreements)
+	w("- Share publication: %.1f s for %d recipients (%s), of which %.1f s making the snapshot of the published months that every recipient's measures read.", n.PublishSeconds, n.Recipients, n.Agreements, n.SnapshotSeconds)
 	w("")
 	w("Panel queries: %s. Each ran %d times as its audience's ClickHouse user; %d queries in all (report.json has each one).", n.PanelsSource, panelRuns(n.Panels), len(n.Panels))
 	w("One line per panel query of the generated dashboards, over every audience (and force, for a repeated panel), with the worst of them:")
