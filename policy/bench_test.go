@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -74,23 +75,32 @@ func BenchmarkDecide(b *testing.B) {
 		},
 	}
 	for _, set := range sets {
-		e, _ := newEngine(b, set.dir(b), nil)
-		if n := len(e.Agreements()); set.name != "london" && n != 1000 {
-			b.Fatalf("%d agreements loaded", n)
-		}
-		for _, in := range []policy.Input{set.submit, set.read} {
-			b.Run(set.name+"/"+string(in.Action), func(b *testing.B) {
-				d, err := e.Decide(b.Context(), in)
-				if err != nil || !d.Allow {
-					b.Fatalf("%+v, %v", d, err)
-				}
-				b.ReportAllocs()
-				for b.Loop() {
-					if _, err := e.Decide(b.Context(), in); err != nil {
-						b.Fatal(err)
+		dir := set.dir(b)
+		// remembered: the engine as the hub runs it, where a repeated
+		// question is answered from the memo; evaluated: every decision
+		// evaluated afresh.
+		for _, mode := range []string{"remembered", "evaluated"} {
+			e, err := policy.New(b.Context(), policy.Options{Dir: dir, Now: func() time.Time { return inForce }, NoMemo: mode == "evaluated"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if n := len(e.Agreements()); set.name != "london" && n != 1000 {
+				b.Fatalf("%d agreements loaded", n)
+			}
+			for _, in := range []policy.Input{set.submit, set.read} {
+				b.Run(set.name+"/"+string(in.Action)+"/"+mode, func(b *testing.B) {
+					d, err := e.Decide(b.Context(), in)
+					if err != nil || !d.Allow {
+						b.Fatalf("%+v, %v", d, err)
 					}
-				}
-			})
+					b.ReportAllocs()
+					for b.Loop() {
+						if _, err := e.Decide(b.Context(), in); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }

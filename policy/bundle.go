@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -39,6 +40,80 @@ type bundle struct {
 	submit     rego.PreparedEvalQuery
 	read       rego.PreparedEvalQuery
 	other      rego.PreparedEvalQuery
+	// memo holds the outcomes evaluated under this bundle; nil evaluates
+	// every decision afresh.
+	memo *memo
+}
+
+// memoSize bounds a bundle's memo; when full it starts again empty.
+const memoSize = 4096
+
+// memoKey is everything an evaluation reads of its input: the fields of
+// Input as the Rego sees them, with the time as its calendar date in
+// Europe/London (the policies compare dates, never times).
+type memoKey struct {
+	action                                 Action
+	org, dataset, force, posOrg, recipient string
+	date                                   string
+}
+
+// outcome is what an evaluation decides.
+type outcome struct {
+	allow               bool
+	reasons, agreements []string
+	grants              []Grant
+}
+
+// memo remembers outcomes by input. A bundle is immutable and evaluation
+// is a function of the bundle and the memo key alone, so a remembered
+// outcome is the one evaluation would give. Ingest asks the same questions
+// batch after batch (one per force and dataset) and the publisher once per
+// recipient per publication, so most decisions are answered here. Every
+// decision still gets its own id, log line, metric and audit row.
+type memo struct {
+	mu sync.RWMutex
+	m  map[memoKey]outcome
+}
+
+func (m *memo) get(k memoKey) (outcome, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	o, ok := m.m[k]
+	return o, ok
+}
+
+func (m *memo) put(k memoKey, o outcome) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.m) >= memoSize {
+		clear(m.m)
+	}
+	m.m[k] = o
+}
+
+// fill copies the outcome into d; the copies keep callers from changing
+// the remembered outcome.
+func (o outcome) fill(d *Decision) {
+	d.Allow, d.Reasons, d.Agreements = o.allow, slices.Clone(o.reasons), slices.Clone(o.agreements)
+	d.Grants = nil
+	for _, g := range o.grants {
+		d.Grants = append(d.Grants, g.clone())
+	}
+}
+
+func outcomeOf(d *Decision) outcome {
+	o := outcome{allow: d.Allow, reasons: slices.Clone(d.Reasons), agreements: slices.Clone(d.Agreements)}
+	for _, g := range d.Grants {
+		o.grants = append(o.grants, g.clone())
+	}
+	return o
+}
+
+// clone copies g with its own slices.
+func (g Grant) clone() Grant {
+	g.Datasets, g.Forces, g.Regions, g.LADs = slices.Clone(g.Datasets), slices.Clone(g.Forces), slices.Clone(g.Regions), slices.Clone(g.LADs)
+	g.Measures, g.Fields = slices.Clone(g.Measures), slices.Clone(g.Fields)
+	return g
 }
 
 // regoSource is one embedded Rego file.
@@ -262,14 +337,24 @@ func nonNil(s []string) []string {
 // eval answers d.Input into d.
 func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) error {
 	in := d.Input
+	key := memoKey{
+		action: in.Action, org: in.Org, dataset: in.Dataset, force: in.Force, posOrg: in.PosOrg, recipient: in.Recipient,
+		date: in.Time.In(london).Format(dateLayout),
+	}
+	if b.memo != nil {
+		if o, ok := b.memo.get(key); ok {
+			o.fill(d)
+			return nil
+		}
+	}
 	input := ast.NewObject(
-		ast.Item(ast.InternedTerm("action"), ast.StringTerm(string(in.Action))),
-		ast.Item(ast.InternedTerm("org"), ast.StringTerm(in.Org)),
-		ast.Item(ast.InternedTerm("dataset"), ast.StringTerm(in.Dataset)),
-		ast.Item(ast.InternedTerm("force"), ast.StringTerm(in.Force)),
-		ast.Item(ast.InternedTerm("pos_org"), ast.StringTerm(in.PosOrg)),
-		ast.Item(ast.InternedTerm("recipient"), ast.StringTerm(in.Recipient)),
-		ast.Item(ast.InternedTerm("date"), ast.StringTerm(in.Time.In(london).Format(dateLayout))),
+		ast.Item(ast.InternedTerm("action"), ast.StringTerm(string(key.action))),
+		ast.Item(ast.InternedTerm("org"), ast.StringTerm(key.org)),
+		ast.Item(ast.InternedTerm("dataset"), ast.StringTerm(key.dataset)),
+		ast.Item(ast.InternedTerm("force"), ast.StringTerm(key.force)),
+		ast.Item(ast.InternedTerm("pos_org"), ast.StringTerm(key.posOrg)),
+		ast.Item(ast.InternedTerm("recipient"), ast.StringTerm(key.recipient)),
+		ast.Item(ast.InternedTerm("date"), ast.StringTerm(key.date)),
 	)
 	q := b.other
 	switch in.Action {
@@ -293,6 +378,9 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 		return err
 	}
 	explainAllow(d)
+	if b.memo != nil {
+		b.memo.put(key, outcomeOf(d))
+	}
 	return nil
 }
 

@@ -82,15 +82,18 @@ func TestDecisionTable(t *testing.T) {
 					if tc.Input.Time.IsZero() || tc.Reason == "" {
 						t.Fatal("a case needs input.time and reason")
 					}
-					d, err := e.Decide(t.Context(), policy.Input{
-						Action: policy.Action(tc.Input.Action), Org: tc.Input.Org, Dataset: tc.Input.Dataset,
-						Force: tc.Input.Force, PosOrg: tc.Input.PosOrg, Recipient: tc.Input.Recipient,
-						Time: tc.Input.Time,
-					})
-					if err != nil {
-						t.Fatal(err)
+					// Twice: the second answer comes from the engine's memo.
+					for range 2 {
+						d, err := e.Decide(t.Context(), policy.Input{
+							Action: policy.Action(tc.Input.Action), Org: tc.Input.Org, Dataset: tc.Input.Dataset,
+							Force: tc.Input.Force, PosOrg: tc.Input.PosOrg, Recipient: tc.Input.Recipient,
+							Time: tc.Input.Time,
+						})
+						if err != nil {
+							t.Fatal(err)
+						}
+						checkDecision(t, tc, d)
 					}
-					checkDecision(t, tc, d)
 				})
 			}
 		})

@@ -115,6 +115,10 @@ type Options struct {
 	// WatchDebounce is how long Watch waits for changes to settle before
 	// reloading; zero means 500ms.
 	WatchDebounce time.Duration
+	// NoMemo evaluates every decision afresh instead of remembering the
+	// outcome of each input (per bundle and calendar day), e.g. to measure
+	// what evaluation costs.
+	NoMemo bool
 }
 
 // Engine evaluates decisions against the bundle in force. It is safe for
@@ -125,6 +129,7 @@ type Engine struct {
 	auditor  Auditor
 	now      func() time.Time
 	debounce time.Duration
+	noMemo   bool
 	london   *time.Location
 	metrics  *metrics
 
@@ -148,6 +153,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 		auditor:  opts.Auditor,
 		now:      opts.Now,
 		debounce: opts.WatchDebounce,
+		noMemo:   opts.NoMemo,
 		london:   london,
 	}
 	if e.logger == nil {
@@ -187,6 +193,9 @@ func (e *Engine) Reload(ctx context.Context) error {
 	e.reload.Lock()
 	defer e.reload.Unlock()
 	b, err := buildBundle(ctx, e.dir)
+	if err == nil && !e.noMemo {
+		b.memo = &memo{m: map[memoKey]outcome{}}
+	}
 	if err != nil {
 		e.metrics.reloads.WithLabelValues("failure").Inc()
 		if prev := e.current.Load(); prev != nil {

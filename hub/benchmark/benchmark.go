@@ -118,6 +118,10 @@ func (c *Config) defaults() {
 
 // notes explain how to read the report.
 var notes = []string{
+	"The policy engine remembers the outcome of each question (the input, with its time as a calendar date in Europe/London) " +
+		"for as long as its agreements stay loaded, and answers a repeated question from that memo: ingest asks the same " +
+		"question for every batch of a force, the publisher once per recipient. Every decision still has its own id, log " +
+		"line, metric and audit row. Both costs are reported: as the hub makes decisions, and evaluated afresh.",
 	"Ratios are taken within one run, ceiling and hub alternating in rounds at each batch size, because the machine is shared and noisy; absolute rates move between runs.",
 	"The hub group-commits concurrent batches (ingest/store): batches that arrive while an insert is in flight go to ClickHouse as one block. " +
 		"The ceiling inserts each batch on its own, so at small batch sizes the hub can beat it: every insert makes a ClickHouse part, " +

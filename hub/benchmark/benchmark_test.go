@@ -43,7 +43,7 @@ func TestSmoke(t *testing.T) {
 		{"command", len(rep.Command) == 3},
 		{"ingest per batch size", len(rep.Ingest) == 2},
 		{"peak rss", rep.HubPeakRSSBytes > 0},
-		{"costs", len(rep.Costs) == 5},
+		{"costs", len(rep.Costs) == 6},
 		{"national", rep.National != nil && rep.National.Incidents > 0 && rep.National.Recipients == 11 && rep.National.DiskBytes > 0},
 		{"panels", rep.National != nil && len(rep.National.Panels) > 0},
 		{"targets", len(rep.Targets) == 5},

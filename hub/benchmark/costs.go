@@ -21,7 +21,8 @@ const (
 	costTokenise  = "tokenise an identifier (HMAC-SHA256)"
 	costMarshal   = "encode an incident (protobuf, deterministic: the payload column)"
 	costUnmarshal = "decode an incident (protobuf, as the handler receives it)"
-	costDecision  = "policy decision (submit, without the audit insert)"
+	costDecision  = "policy decision as the hub makes it (submit, without the audit insert; a repeated question is answered from the engine's memo)"
+	costEvaluate  = "policy decision evaluated afresh (submit, without the audit insert; the memo off: the first of each question and day)"
 )
 
 func runCosts(ctx context.Context, e *env) error {
@@ -49,9 +50,15 @@ func runCosts(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	evaluator, err := policy.New(ctx, policy.Options{Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger, NoMemo: true})
+	if err != nil {
+		return err
+	}
 	in := policy.Input{Action: policy.ActionSubmit, Org: "force/metropolitan", Dataset: policy.DatasetIncidents, Force: "metropolitan", Time: time.Now()}
-	if d, err := engine.Decide(ctx, in); err != nil || !d.Allow {
-		return fmt.Errorf("policy decision: allow=%v reasons=%v err=%w", d.Allow, d.Reasons, err)
+	for _, eng := range []*policy.Engine{engine, evaluator} {
+		if d, err := eng.Decide(ctx, in); err != nil || !d.Allow {
+			return fmt.Errorf("policy decision: allow=%v reasons=%v err=%w", d.Allow, d.Reasons, err)
+		}
 	}
 	cases := []struct {
 		name, unit string
@@ -76,6 +83,10 @@ func runCosts(ctx context.Context, e *env) error {
 		}},
 		{costDecision, "decision", func(int) error {
 			_, err := engine.Decide(ctx, in)
+			return err
+		}},
+		{costEvaluate, "decision", func(int) error {
+			_, err := evaluator.Decide(ctx, in)
 			return err
 		}},
 	}
