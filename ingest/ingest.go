@@ -27,6 +27,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pathwayhub/pathwayhub/hub/auth"
@@ -78,6 +79,9 @@ type Options struct {
 	Registerer prometheus.Registerer
 	// Now returns the receipt time; nil means time.Now.
 	Now func() time.Time
+	// InflightBytes bounds the request bodies worked on at once (see
+	// admit); zero means DefaultInflightBytes, negative means no bound.
+	InflightBytes int64
 }
 
 // Service implements pathwayv1connect.IngestServiceHandler.
@@ -89,6 +93,9 @@ type Service struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
+	// inflight admits requests by their bytes (nil: no bound).
+	inflight      *semaphore.Weighted
+	inflightBytes int64
 	// locks serialises batches of the same organisation, so two concurrent
 	// batches cannot both judge the same record new.
 	locks sync.Map // string → *sync.Mutex
@@ -102,6 +109,10 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("ingest: Store and Validator are required")
 	}
 	s := &Service{store: opts.Store, valid: opts.Validator, policy: opts.Policy, stored: opts.Stored, logger: opts.Logger, now: opts.Now}
+	if s.inflightBytes = opts.InflightBytes; s.inflightBytes == 0 {
+		s.inflightBytes = DefaultInflightBytes
+	}
+	s.inflight = newInflight(s.inflightBytes)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -123,7 +134,8 @@ func New(opts Options) (*Service, error) {
 func (s *Service) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
 	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, JSONCodecs()...)
 	all = append(all, opts...)
-	return pathwayv1connect.NewIngestServiceHandler(s, all...)
+	path, h := pathwayv1connect.NewIngestServiceHandler(s, all...)
+	return path, s.admit(h)
 }
 
 // judged is one record's key and revision, for the revision comparison.

@@ -19,6 +19,9 @@ type metrics struct {
 	storeErrors *prometheus.CounterVec
 	lag         *prometheus.GaugeVec
 	lastSeen    *prometheus.GaugeVec
+	// inflightBytes and admissionWaiting show the admission control (admit).
+	inflightBytes    prometheus.Gauge
+	admissionWaiting prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -44,11 +47,19 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "pathwayhub_ingest_last_submission_timestamp_seconds",
 			Help: "Unix time of the organisation's last acknowledged batch.",
 		}, []string{"org", "dataset"}),
+		inflightBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pathwayhub_ingest_inflight_bytes",
+			Help: "Bytes of request bodies the ingest handler is working on (at most the configured ingest_inflight_bytes).",
+		}),
+		admissionWaiting: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "pathwayhub_ingest_admission_waiting",
+			Help: "Ingest requests waiting for bytes in flight to fall below the limit.",
+		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.records, m.batches, m.storeErrors, m.lag, m.lastSeen} {
+	for _, c := range []prometheus.Collector{m.records, m.batches, m.storeErrors, m.lag, m.lastSeen, m.inflightBytes, m.admissionWaiting} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("ingest: register metrics: %w", err)
 		}

@@ -301,7 +301,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	}
 	p.ingest, err = ingest.New(ingest.Options{
 		Store: store.New(conn, db), Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
-		Logger: logger, Registerer: reg, Now: opts.Now,
+		Logger: logger, Registerer: reg, Now: opts.Now, InflightBytes: cfg.IngestInflightBytes,
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)

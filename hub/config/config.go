@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,6 +54,10 @@ type Config struct {
 	// MonitorInterval is how often the live pathway monitor re-reads open
 	// incidents.
 	MonitorInterval time.Duration `yaml:"monitor_interval"`
+	// IngestInflightBytes bounds the bytes of request bodies ingest works on
+	// at once; further requests wait their turn. It bounds the hub's memory
+	// under many large batches.
+	IngestInflightBytes int64 `yaml:"ingest_inflight_bytes"`
 }
 
 // Shares configure the share publisher (hub/share).
@@ -101,6 +106,8 @@ func Default() Config {
 		Shares:          Shares{Interval: 15 * time.Minute, Months: 36, Prefix: "share_"},
 		Thresholds:      measures.DefaultThresholds(),
 		MonitorInterval: 30 * time.Second,
+		// One largest request (16 MiB), or about four of 10,000 records.
+		IngestInflightBytes: 16 << 20,
 	}
 }
 
@@ -129,6 +136,7 @@ var settings = []setting{
 	{"share-users-file", "PATHWAYHUB_SHARE_USERS_FILE", "ClickHouse users.d file of recipient users (default: managed server's users.d, else <data-dir>/share-users.xml)", func(c *Config) any { return &c.Shares.UsersFile }},
 	{"share-passwords-file", "PATHWAYHUB_SHARE_PASSWORDS_FILE", "recipient users' passwords (default <data-dir>/share-passwords.yaml)", func(c *Config) any { return &c.Shares.PasswordsFile }},
 	{"monitor-interval", "PATHWAYHUB_MONITOR_INTERVAL", "how often the live pathway monitor re-reads open incidents", func(c *Config) any { return &c.MonitorInterval }},
+	{"ingest-inflight-bytes", "PATHWAYHUB_INGEST_INFLIGHT_BYTES", "bytes of request bodies ingest works on at once; more requests wait (bounds memory)", func(c *Config) any { return &c.IngestInflightBytes }},
 }
 
 // Loader collects flag values until Load combines every source.
@@ -149,6 +157,8 @@ func RegisterFlags(fs *pflag.FlagSet) *Loader {
 			fs.StringVar(p, s.flag, *p, usage)
 		case *time.Duration:
 			fs.DurationVar(p, s.flag, *p, usage)
+		case *int64:
+			fs.Int64Var(p, s.flag, *p, usage)
 		}
 	}
 	return l
@@ -185,6 +195,8 @@ func (l *Loader) Load(getenv func(string) string) (Config, error) {
 			*p = *s.field(&l.flags).(*string)
 		case *time.Duration:
 			*p = *s.field(&l.flags).(*time.Duration)
+		case *int64:
+			*p = *s.field(&l.flags).(*int64)
 		}
 	}
 	if err := cfg.Validate(); err != nil {
@@ -225,6 +237,12 @@ func setFromString(p any, v string) error {
 			return err
 		}
 		*p = d
+	case *int64:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		*p = n
 	}
 	return nil
 }
@@ -272,6 +290,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Shares.Months < 1 || c.Shares.Months > 240 {
 		errs = append(errs, fmt.Errorf("shares.months: %d must be between 1 and 240", c.Shares.Months))
+	}
+	if c.IngestInflightBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("ingest_inflight_bytes: %d is below 1 MiB (1048576)", c.IngestInflightBytes))
 	}
 	if c.MonitorInterval <= 0 {
 		errs = append(errs, errors.New("monitor_interval: must be positive"))
