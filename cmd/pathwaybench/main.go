@@ -41,7 +41,21 @@ func run() int {
 	flag.BoolVar(&cfg.KeepClickHouse, "keep", false, "keep the ClickHouse data directory (DIR/clickhouse) after the run, to query the loaded data by hand")
 	flag.BoolVar(&cfg.ReuseNational, "reuse", false, "start from the ClickHouse data directory a -keep run left, skipping the national load when its data is there")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
+	memProfile := flag.String("memprofile", "", "write an allocation profile of this process (with the hub in-process: of the hub too) to this file at the end")
 	flag.Parse()
+	if *memProfile != "" {
+		defer func() {
+			f, err := os.Create(*memProfile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+				return
+			}
+			defer f.Close()
+			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+				fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+			}
+		}()
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
