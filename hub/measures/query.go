@@ -98,11 +98,13 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 	return m.QueryFrom(db, "", th, scope, from, to)
 }
 
-// QueryFrom is Query with the incidents and health updates read from a
-// snapshot made by Snapshot in database snapshot, instead of from the raw
-// database db with FINAL; the submissions log is still read from db. With
-// an empty snapshot it is Query. The results are the same as Query's on the
-// data the snapshot was taken from, and much cheaper to get when many
+// QueryFrom is Query with the incidents (their health updates joined in)
+// read from a snapshot made by Snapshot in database snapshot, instead of
+// from the raw database db with FINAL; the submissions log is still read
+// from db. With an empty snapshot it is Query. For windows starting no
+// earlier than the snapshot's from, the results are the same as Query's on
+// the data the snapshot was taken from (for region and district scopes of
+// the submission measures, see Snapshot), and much cheaper to get when many
 // queries read the same data: the revisions are collapsed once, by
 // Snapshot, rather than once per query.
 func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from, to time.Time) (string, error) {
