@@ -54,7 +54,15 @@ func startHub(t *testing.T, chAddr string) *hub {
 	creds.Add(metToken, auth.Org{Kind: auth.KindForce, ID: "metropolitan"})
 	creds.Add(trustToken, auth.Org{Kind: auth.KindTrust, ID: "RV3"})
 	creds.Add(ralToken, auth.Org{Kind: auth.KindTrust, ID: "RAL"})
-	info := apptest.Start(t, chAddr, creds)
+	return startHubWith(t, chAddr, creds)
+}
+
+// startHubWith runs a hub with creds and opts against the ClickHouse at
+// chAddr, with a connection to its raw database; the database is dropped
+// when the test ends.
+func startHubWith(t *testing.T, chAddr string, creds *auth.Credentials, opts ...apptest.Option) *hub {
+	t.Helper()
+	info := apptest.Start(t, chAddr, creds, opts...)
 	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: info.Database})
 	if err != nil {
 		t.Fatal(err)

@@ -66,16 +66,7 @@ func startSharingHub(t *testing.T, opts ...apptest.Option) *hub {
 // startSharingHubOn is startSharingHub on the ClickHouse server srv.
 func startSharingHubOn(t *testing.T, srv *chserver.Server, opts ...apptest.Option) *hub {
 	t.Helper()
-	info := apptest.Start(t, srv.Addr(), sharingCreds(), opts...)
-	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: srv.Addr(), Database: info.Database})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+info.Database)
-		_ = conn.Close()
-	})
-	return &hub{info: info, ch: conn}
+	return startHubWith(t, srv.Addr(), sharingCreds(), opts...)
 }
 
 // shareDB is the share database of recipient on hub h.

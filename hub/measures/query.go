@@ -111,15 +111,9 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 	if m.spec.aggs == nil {
 		return "", fmt.Errorf("measures: %q is not a catalogue measure", m.ID)
 	}
-	if !chdb.ValidIdentifier(db) {
-		return "", fmt.Errorf("measures: %s: invalid database name %q", m.ID, db)
-	}
-	src := sources{incidents: db + ".incidents FINAL", health: db + ".health_updates FINAL", submissions: db + ".submissions"}
-	if snapshot != "" {
-		if !chdb.ValidIdentifier(snapshot) {
-			return "", fmt.Errorf("measures: %s: invalid snapshot database name %q", m.ID, snapshot)
-		}
-		src.incidents, src.collapsed = snapshot+".incidents", true
+	src, err := newSources(db, snapshot)
+	if err != nil {
+		return "", fmt.Errorf("measures: %s: %w", m.ID, err)
 	}
 	if err := th.Validate(); err != nil {
 		return "", fmt.Errorf("measures: %s: %w", m.ID, err)
@@ -151,6 +145,22 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 type sources struct {
 	incidents, health, submissions string
 	collapsed                      bool
+}
+
+// newSources reads raw database db, or the snapshot in database snapshot
+// when it is not empty.
+func newSources(db, snapshot string) (sources, error) {
+	if !chdb.ValidIdentifier(db) {
+		return sources{}, fmt.Errorf("invalid database name %q", db)
+	}
+	src := sources{incidents: db + ".incidents FINAL", health: db + ".health_updates FINAL", submissions: db + ".submissions"}
+	if snapshot != "" {
+		if !chdb.ValidIdentifier(snapshot) {
+			return sources{}, fmt.Errorf("invalid snapshot database name %q", snapshot)
+		}
+		src.incidents, src.collapsed = snapshot+".incidents", true
+	}
+	return src, nil
 }
 
 // incidentsGrouped is the per force × month aggregation over the current
@@ -220,22 +230,56 @@ func (m Measure) withHistory(src sources, cols, inner string, conds []string, fr
 }
 
 // submissionsGrouped is the per force × month aggregation over the
-// submissions log. Submissions carry no place, so a region or LAD scope
-// keeps the forces that have any current incident in it.
+// submissions log.
 func (m Measure) submissionsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
 	conds := []string{"org_kind = 'force'"}
 	conds = append(conds, timeConds(m.spec.when, from, to)...)
-	if len(scope.Forces) > 0 {
-		conds = append(conds, inList("org_id", scope.Forces))
-	}
-	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
-		place := Scope{Regions: scope.Regions, LADs: scope.LADs}.conditions()
-		conds = append(conds, "org_id IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+
-			src.incidents+") WHERE status != 'withdrawn' AND "+strings.Join(place, " AND ")+" GROUP BY force_id)")
-	}
+	conds = append(conds, src.submitters("org_id", scope)...)
 	conds = append(conds, "("+m.spec.where(th)+")")
 	return "SELECT org_id AS force_id, toStartOfMonth(" + m.spec.when + ", 'UTC') AS month, " + m.spec.aggs(th) +
 		"\nFROM " + src.submissions + "\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY force_id, month"
+}
+
+// submitters returns the conditions that keep, of rows whose column col is
+// a submitting force's id, the forces in scope. Submissions carry no place,
+// so a region or LAD scope keeps the forces that have any current incident
+// in it. The scope must have been validated.
+func (src sources) submitters(col string, scope Scope) []string {
+	var conds []string
+	if len(scope.Forces) > 0 {
+		conds = append(conds, inList(col, scope.Forces))
+	}
+	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
+		place := Scope{Regions: scope.Regions, LADs: scope.LADs}.conditions()
+		conds = append(conds, col+" IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+
+			src.incidents+") WHERE status != 'withdrawn' AND "+strings.Join(place, " AND ")+" GROUP BY force_id)")
+	}
+	return conds
+}
+
+// SubmittersIn returns an SQL condition on column col, a submitting force's
+// id in a table beside the submissions log (such as rejections), that keeps
+// the forces in scope as the feed measures do: for a region or LAD scope,
+// the forces with any current incident there, read from the snapshot in
+// database snapshot when it is not empty, else from raw database db. It is
+// "1" for an empty scope, and an error wrapping ErrInvalidScope for an
+// invalid one.
+func SubmittersIn(col, db, snapshot string, scope Scope) (string, error) {
+	if !chdb.ValidIdentifier(col) {
+		return "", fmt.Errorf("measures: invalid column name %q", col)
+	}
+	src, err := newSources(db, snapshot)
+	if err != nil {
+		return "", fmt.Errorf("measures: %w", err)
+	}
+	if err := scope.Validate(); err != nil {
+		return "", fmt.Errorf("measures: %w", err)
+	}
+	conds := src.submitters(col, scope)
+	if len(conds) == 0 {
+		return "1", nil
+	}
+	return strings.Join(conds, " AND "), nil
 }
 
 // timeConds bounds the defining timestamp to [from, to), as whole seconds

@@ -101,39 +101,17 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 // any current incident there.
 func (p *Publisher) rejectionRows(ctx context.Context, r disclosure.Rule, scope measures.Scope, from, to time.Time) ([][]any, error) {
 	db := p.opts.Database
+	// The forces in scope as the feed measures take them, from the
+	// publication's snapshot when there is one: collapsing the raw table
+	// here took seconds per recipient at national scale.
+	inScope, err := measures.SubmittersIn("org_id", db, p.snapshot, scope)
+	if err != nil {
+		return nil, fmt.Errorf("share: feed rejections: %w", err)
+	}
 	conds := []string{
 		fmt.Sprintf("received_at >= toDateTime(%d) AND received_at < toDateTime(%d)", from.Unix(), to.Unix()),
 		"submission_id IN (SELECT submission_id FROM " + db + ".submissions WHERE org_kind = 'force' AND dry_run = 0)",
-	}
-	if len(scope.Forces) > 0 {
-		list, err := quoteList(scope.Forces)
-		if err != nil {
-			return nil, fmt.Errorf("share: feed rejections: %w", err)
-		}
-		conds = append(conds, "org_id IN ("+list+")")
-	}
-	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
-		place := []string{"status != 'withdrawn'"}
-		for col, values := range map[string][]string{"region_code": scope.Regions, "lad_code": scope.LADs} {
-			if len(values) == 0 {
-				continue
-			}
-			list, err := quoteCodes(values)
-			if err != nil {
-				return nil, fmt.Errorf("share: feed rejections: %w", err)
-			}
-			place = append(place, col+" IN ("+list+")")
-		}
-		slices.Sort(place)
-		// The publication's snapshot, when there is one, as the feed
-		// measures read it: collapsing the raw table here took seconds per
-		// recipient at national scale.
-		incidents := db + ".incidents FINAL"
-		if p.snapshot != "" {
-			incidents = p.snapshot + ".incidents"
-		}
-		conds = append(conds, "org_id IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+incidents+
-			") WHERE "+strings.Join(place, " AND ")+" GROUP BY force_id)")
+		inScope,
 	}
 	q := "SELECT org_id, toStartOfMonth(received_at, 'UTC') AS month, field, code, count() AS n FROM " + db +
 		".rejections WHERE " + strings.Join(conds, " AND ") + " GROUP BY org_id, month, field, code ORDER BY org_id, month, field, code"
@@ -159,21 +137,6 @@ func (p *Publisher) rejectionRows(ctx context.Context, r disclosure.Rule, scope 
 		out = append(out, []any{force, month.UTC(), field, code, value, flag(suppressed)})
 	}
 	return out, rows.Err()
-}
-
-// quoteCodes renders ONS codes (upper-case letters and digits) as a quoted
-// SQL list.
-func quoteCodes(values []string) (string, error) {
-	out := make([]string, len(values))
-	for i, v := range values {
-		for _, c := range v {
-			if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-				return "", fmt.Errorf("value %q is not an ONS code", v)
-			}
-		}
-		out[i] = "'" + v + "'"
-	}
-	return strings.Join(out, ", "), nil
 }
 
 // measureCells runs a measure's SQL on the raw tables.
