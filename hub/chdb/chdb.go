@@ -15,7 +15,10 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
 )
 
 // Default values applied by Open for zero fields of Options.
@@ -102,6 +105,16 @@ func Open(ctx context.Context, opts Options) (driver.Conn, error) {
 		_ = conn.Close()
 		return nil, fmt.Errorf("chdb: ping %s: %w", opts.Addr, err)
 	}
+	// The tests record every statement for the replay on a current release
+	// (sqlrecord.EnvDir); outside them this is off.
+	log, err := sqlrecord.Open()
+	if err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("chdb: open %s: %w", opts.Addr, err)
+	}
+	if log != nil {
+		return sqlrecord.Wrap(conn, log, opts.Database), nil
+	}
 	return conn, nil
 }
 
@@ -115,4 +128,11 @@ func EnsureDatabase(ctx context.Context, conn driver.Conn, name string) error {
 		return fmt.Errorf("chdb: create database %s: %w", name, err)
 	}
 	return nil
+}
+
+// WithExternal returns ctx carrying the tables t as ClickHouse external data
+// for the query run with it. Use it rather than clickhouse.WithExternalTable,
+// so that the tests' statement log holds the data too.
+func WithExternal(ctx context.Context, t ...*ext.Table) context.Context {
+	return sqlrecord.WithExternal(ctx, t...)
 }

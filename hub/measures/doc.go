@@ -28,7 +28,8 @@
 //     submissions carry no place, so a region or district scope keeps the
 //     forces with any incident there.
 //   - Portability: every statement runs on ClickHouse 18.16 and current
-//     releases: one JOIN per SELECT (ANY LEFT JOIN … USING), no window
+//     releases: one JOIN per SELECT (ANY LEFT JOIN … USING, with both
+//     subqueries named, as current releases require), no window
 //     functions, medians computed exactly from sorted arrays rather than
 //     with the approximate quantile functions.
 package measures

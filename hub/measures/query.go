@@ -195,7 +195,7 @@ func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from,
 		}
 		health += " GROUP BY force_id, incident_ref"
 		cols += ", h_handover_accepted, h_assessment_started"
-		inner = "SELECT " + cols + " FROM (" + inner + ") ANY LEFT JOIN (" + health + ") USING (force_id, incident_ref)"
+		inner = "SELECT " + cols + " FROM " + leftJoin(inner, health, "force_id, incident_ref")
 	}
 	conds := []string{"status != 'withdrawn'"}
 	conds = append(conds, timeConds(m.spec.when, from, to)...)
@@ -226,7 +226,15 @@ func (m Measure) withHistory(src sources, cols, inner string, conds []string, fr
 		"AND " + strings.Join(timeConds("detained", from.AddDate(0, 0, -365), to)[1:], " AND ") + " " +
 		"AND subject_token IN (SELECT subject_token FROM (" + counted + ")) " +
 		"GROUP BY subject_token"
-	return "SELECT " + cols + ", prior_detentions FROM (" + counted + ") ANY LEFT JOIN (" + history + ") USING (subject_token)"
+	return "SELECT " + cols + ", prior_detentions FROM " + leftJoin(counted, history, "subject_token")
+}
+
+// leftJoin joins the rows of the subquery right to those of left on the
+// columns using, keeping every left row and one right row at most. Both
+// subqueries are named: current releases refuse a joined subquery without
+// an alias (code 206), which 18.16 accepts either way.
+func leftJoin(left, right, using string) string {
+	return "(" + left + ") AS l ANY LEFT JOIN (" + right + ") AS r USING (" + using + ")"
 }
 
 // submissionsGrouped is the per force × month aggregation over the

@@ -25,9 +25,11 @@ const SnapshotParts = 4
 
 // timeColumns are the incidents columns a measure may take its defining
 // timestamp from; a snapshot keeps an incident when any is recent enough.
+// (extension_authorised is a UInt8 flag, not a time: it was listed here once,
+// as a condition that was always false.)
 var timeColumns = []string{
 	"call_received", "detained", "ambulance_requested_at", "ambulance_arrived", "arrived_at_pos",
-	"handover_accepted", "police_left_pos", "assessment_started", "detention_ended", "extension_authorised",
+	"handover_accepted", "police_left_pos", "assessment_started", "detention_ended",
 }
 
 // Snapshot copies into table incidents of database snapshot (created if
@@ -123,8 +125,8 @@ func snapshotSelect(db, forces string, from time.Time) string {
 	health := "SELECT force_id, incident_ref, min(handover_accepted) AS h_handover_accepted, " +
 		"min(assessment_started) AS h_assessment_started FROM " + db + ".health_updates FINAL WHERE " + forces +
 		" GROUP BY force_id, incident_ref"
-	q := "SELECT " + strings.Join(outer, ", ") + " FROM (SELECT " + inner + " FROM " + db + ".incidents FINAL WHERE " + forces +
-		") ANY LEFT JOIN (" + health + ") USING (force_id, incident_ref)"
+	q := "SELECT " + strings.Join(outer, ", ") + " FROM " +
+		leftJoin("SELECT "+inner+" FROM "+db+".incidents FINAL WHERE "+forces, health, "force_id, incident_ref")
 	if !from.IsZero() {
 		since := "toDateTime(" + strconv.FormatInt(from.Add(-HistoryLookback).Unix(), 10) + ")"
 		conds := make([]string, len(timeColumns))

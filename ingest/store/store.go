@@ -67,7 +67,7 @@ func (s *Store) IncidentRevisions(ctx context.Context, forceID string, refs []st
 			return nil, fmt.Errorf("store: incident revisions: %w", err)
 		}
 	}
-	ctx = clickhouse.Context(ctx, clickhouse.WithExternalTable(refsTable))
+	ctx = chdb.WithExternal(ctx, refsTable)
 	q := "SELECT incident_ref, max(revision) FROM " + s.db + ".incidents WHERE force_id = ? AND incident_ref IN refs GROUP BY incident_ref"
 	if err := s.scanRevisions(ctx, q, out, forceID); err != nil {
 		return nil, fmt.Errorf("store: incident revisions: %w", err)

@@ -1,0 +1,113 @@
+// Command sqlreplay replays the statements that the tests sent to ClickHouse
+// 18.16 on a fresh 18.16 server and on chDB (the current ClickHouse release
+// as a library), and fails if any statement fails on one engine only or
+// returns different rows. `make test` runs it after the tests; see
+// hub/chdb/replay.
+//
+// Usage:
+//
+//	CHDB_LIB_PATH=.cache/chdb/node_modules/@chdb/lib-linux-x64-gnu/libchdb.so \
+//	  go run ./cmd/sqlreplay -dir var/sqlrecord
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/chdb/replay"
+	"github.com/pathwayhub/pathwayhub/hub/chserver"
+)
+
+func main() {
+	dir := flag.String("dir", "var/sqlrecord", "directory of statement logs written by the tests (PATHWAYHUB_SQL_RECORD)")
+	show := flag.Int("show", 20, "findings to print in full")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "Usage: sqlreplay [-dir DIR]\n\n"+
+			"Replays every statement the tests recorded, in order and with its data, on a fresh\n"+
+			"ClickHouse 18.16 server (clickhouse-server on PATH) and on chDB (CHDB_LIB_PATH), and\n"+
+			"exits 1 if a statement fails on one engine only or returns different rows.\n\n")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if err := run(*dir, *show); err != nil {
+		fmt.Fprintln(os.Stderr, "sqlreplay:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dir string, show int) error {
+	start := time.Now()
+	entries, err := replay.Load(dir)
+	if err != nil {
+		return err
+	}
+	if len(entries) == 0 {
+		return fmt.Errorf("no statement logs in %s: run the tests with PATHWAYHUB_SQL_RECORD=%s", dir, dir)
+	}
+	tmp, err := os.MkdirTemp("", "sqlreplay-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	ctx := context.Background()
+	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	srv, err := chserver.Start(ctx, chserver.Options{DataDir: tmp + "/ch18", Logger: logger})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = srv.Stop(ctx) }()
+	current, err := replay.OpenEmbedded(tmp + "/chdb")
+	if err != nil {
+		return err
+	}
+	defer current.Close()
+	old := replay.NewHTTPServer("ClickHouse 18.16", srv.HTTPPort())
+	if v, err := old.Run("", "SELECT version()"); err == nil {
+		old = replay.NewHTTPServer("ClickHouse "+strings.TrimSpace(v), srv.HTTPPort())
+	}
+
+	last := time.Now()
+	rep, err := replay.Run(entries, old, current, func(done, total int) {
+		if time.Since(last) > 10*time.Second || done == total {
+			last = time.Now()
+			fmt.Printf("sqlreplay: %d/%d statements (%.0f%%)\n", done, total, 100*float64(done)/float64(total))
+		}
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("sqlreplay: %s against %s: %d test processes, %d statements (%d distinct, %d insert rows), %d results compared, %d not replayed (failed in the original run), %d failed on both (replay order), %d findings, in %s\n",
+		old.Name(), current.Name(), rep.Processes, rep.Statements, rep.Distinct, rep.Rows, rep.Compared,
+		rep.SkippedFailed, len(rep.BothFailed), len(rep.Findings), time.Since(start).Round(time.Second))
+	for i, f := range rep.BothFailed {
+		if i == show {
+			break
+		}
+		fmt.Printf("  failed on both: %s\n    sent by %s\n    %s\n", oneLine(f.Entry.SQL, 300), f.Entry.Caller, oneLine(f.What, 400))
+	}
+	for i, f := range rep.Findings {
+		if i == show {
+			fmt.Printf("  … and %d more\n", len(rep.Findings)-show)
+			break
+		}
+		fmt.Printf("FINDING %d: %s\n    sent by %s\n    %s\n", i+1, oneLine(f.Entry.SQL, 600), f.Entry.Caller, oneLine(f.What, 800))
+	}
+	if len(rep.Findings) > 0 {
+		return fmt.Errorf("%d statements fail on one engine only or return different rows", len(rep.Findings))
+	}
+	return nil
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}

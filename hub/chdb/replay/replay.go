@@ -1,0 +1,321 @@
+// Package replay runs the statements that the tests sent to ClickHouse
+// 18.16 (recorded by hub/chdb/sqlrecord) again, in order and with their
+// data, on two engines side by side: a fresh ClickHouse 18.16 server and
+// chDB, the current ClickHouse release built as a library. It reports every
+// statement that fails on one engine only, or whose rows differ, with the
+// code that sent it.
+//
+// Each test process's statements are replayed on their own, from empty
+// engines, in the order they started (an insert when its data was sent).
+// Statements that failed in the original run (a recipient refused on
+// purpose, a test of a bad query) are not replayed.
+//
+// What counts as the same rows: the rows of both engines in
+// TabSeparated, cell by cell, with numbers equal to a relative tolerance of
+// 1e-9 (18.16 prints 17 significant digits, current releases the shortest
+// form that reads back; sin, asin and pow may differ in the last bit). Rows
+// of a statement without ORDER BY may come in any order, so those are
+// compared as sorted lists.
+package replay
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
+)
+
+// Engine runs one statement, with db as the current database, and returns
+// its rows in TabSeparated.
+type Engine interface {
+	// Name names the engine and its version in reports.
+	Name() string
+	// Run runs sql with db as the current database ("" for default).
+	Run(db, sql string) (string, error)
+	// Reset drops every database but the built-in ones.
+	Reset() error
+}
+
+// Load reads every log file in dir and returns each process's entries in
+// the order they started.
+func Load(dir string) (map[string][]sqlrecord.Entry, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return nil, fmt.Errorf("replay: %w", err)
+	}
+	out := map[string][]sqlrecord.Entry{}
+	for _, name := range files {
+		if err := loadFile(name, out); err != nil {
+			return nil, err
+		}
+	}
+	for _, es := range out {
+		sort.SliceStable(es, func(i, j int) bool { return es[i].At < es[j].At })
+	}
+	return out, nil
+}
+
+func loadFile(name string, out map[string][]sqlrecord.Entry) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	for n := 1; ; n++ {
+		line, err := r.ReadBytes('\n')
+		if len(line) > 0 && line[len(line)-1] == '\n' {
+			var e sqlrecord.Entry
+			if jerr := json.Unmarshal(line, &e); jerr != nil {
+				return fmt.Errorf("replay: %s:%d: %w", name, n, jerr)
+			}
+			out[e.Process] = append(out[e.Process], e)
+		}
+		if err == io.EOF {
+			return nil // a last line without its newline was cut off by a killed process
+		}
+		if err != nil {
+			return fmt.Errorf("replay: %s: %w", name, err)
+		}
+	}
+}
+
+// Finding is one statement that the engines disagree on.
+type Finding struct {
+	// Entry is the statement as recorded.
+	Entry sqlrecord.Entry
+	// What says how the engines disagree.
+	What string
+}
+
+// Report sums up a replay.
+type Report struct {
+	// Processes is the number of test processes replayed.
+	Processes int
+	// Statements counts the statements replayed on both engines, and
+	// Distinct the different texts among them.
+	Statements, Distinct int
+	// Rows counts the insert rows replayed.
+	Rows int
+	// Compared counts the queries whose rows were compared.
+	Compared int
+	// SkippedFailed counts statements not replayed because they failed in
+	// the original run.
+	SkippedFailed int
+	// BothFailed lists statements that failed on both engines in the
+	// replay though they had run in the original: the replay's order
+	// differs from the original's where tests ran concurrently. They are
+	// not a difference between engines.
+	BothFailed []Finding
+	// Findings lists statements that fail on one engine only, or whose
+	// rows differ.
+	Findings []Finding
+}
+
+// Run replays every process's entries on the old and the current engine.
+func Run(entries map[string][]sqlrecord.Entry, old, current Engine, progress func(done, total int)) (*Report, error) {
+	rep := &Report{Processes: len(entries)}
+	distinct := map[string]struct{}{}
+	total := 0
+	for _, es := range entries {
+		total += len(es)
+	}
+	done := 0
+	for _, p := range slices.Sorted(maps.Keys(entries)) {
+		if err := old.Reset(); err != nil {
+			return nil, fmt.Errorf("replay: reset %s: %w", old.Name(), err)
+		}
+		if err := current.Reset(); err != nil {
+			return nil, fmt.Errorf("replay: reset %s: %w", current.Name(), err)
+		}
+		for _, e := range entries[p] {
+			done++
+			if progress != nil {
+				progress(done, total)
+			}
+			if e.Err != "" {
+				rep.SkippedFailed++
+				continue
+			}
+			rep.Statements++
+			rep.Rows += len(e.Rows)
+			distinct[e.SQL] = struct{}{}
+			replayOne(rep, e, old, current)
+		}
+	}
+	rep.Distinct = len(distinct)
+	return rep, nil
+}
+
+// result is what one engine made of one statement.
+type result struct {
+	out string
+	err error
+}
+
+func replayOne(rep *Report, e sqlrecord.Entry, old, current Engine) {
+	script := Script(e)
+	oldCh := make(chan result, 1)
+	go func() { oldCh <- runScript(old, e.Database, script) }()
+	cur := runScript(current, e.Database, script)
+	o := <-oldCh
+	switch {
+	case o.err != nil && cur.err != nil:
+		rep.BothFailed = append(rep.BothFailed, Finding{Entry: e, What: fmt.Sprintf("%s: %v", old.Name(), o.err)})
+	case o.err != nil:
+		rep.Findings = append(rep.Findings, Finding{Entry: e, What: fmt.Sprintf("fails on %s only: %v", old.Name(), o.err)})
+	case cur.err != nil:
+		rep.Findings = append(rep.Findings, Finding{Entry: e, What: fmt.Sprintf("fails on %s only: %v", current.Name(), cur.err)})
+	case e.Kind == sqlrecord.KindQuery:
+		rep.Compared++
+		if diff := Compare(o.out, cur.out, hasOrderBy(e.SQL)); diff != "" {
+			rep.Findings = append(rep.Findings, Finding{Entry: e, What: fmt.Sprintf("rows differ (%s | %s): %s", old.Name(), current.Name(), diff)})
+		}
+	}
+}
+
+// Script turns an entry into the statements that replay it: its external
+// tables made as temporary tables and filled, the statement itself (an
+// insert with its rows), then the temporary tables dropped. The statement's
+// rows are the output of the last statement but the drops.
+func Script(e sqlrecord.Entry) []string {
+	var s []string
+	for _, x := range e.External {
+		s = append(s, "CREATE TEMPORARY TABLE "+x.Name+" ("+x.Structure+")")
+		if len(x.Rows) > 0 {
+			s = append(s, "INSERT INTO "+x.Name+" VALUES "+strings.Join(x.Rows, ", "))
+		}
+	}
+	stmt := e.SQL
+	if e.Kind == sqlrecord.KindInsert {
+		stmt = strings.TrimSpace(stmt) + " VALUES " + strings.Join(e.Rows, ", ")
+	}
+	s = append(s, stmt)
+	for _, x := range e.External {
+		s = append(s, "DROP TEMPORARY TABLE IF EXISTS "+x.Name)
+	}
+	return s
+}
+
+func runScript(en Engine, db string, script []string) result {
+	var res result
+	main := len(script) - 1
+	for main > 0 && strings.HasPrefix(script[main], "DROP TEMPORARY TABLE") {
+		main--
+	}
+	for i, sql := range script {
+		out, err := en.Run(db, sql)
+		if err != nil && res.err == nil {
+			res.err = err
+		}
+		if i == main {
+			res.out = out
+		}
+		if err != nil && i <= main {
+			break
+		}
+	}
+	return res
+}
+
+var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)
+
+func hasOrderBy(sql string) bool { return orderByRE.MatchString(sql) }
+
+// Compare returns "" when a and b, two TabSeparated results, hold the same
+// rows (in the same order when ordered), or else the first difference.
+func Compare(a, b string, ordered bool) string {
+	ra, rb := lines(a), lines(b)
+	if len(ra) != len(rb) {
+		return fmt.Sprintf("%d rows against %d", len(ra), len(rb))
+	}
+	if !ordered {
+		slices.Sort(ra)
+		slices.Sort(rb)
+	}
+	for i := range ra {
+		if !sameRow(ra[i], rb[i]) {
+			if !ordered {
+				return fmt.Sprintf("row %q against %q (rows sorted)", clip(ra[i]), clip(rb[i]))
+			}
+			return fmt.Sprintf("row %d: %q against %q", i+1, clip(ra[i]), clip(rb[i]))
+		}
+	}
+	return ""
+}
+
+func lines(s string) []string {
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+var numberRE = regexp.MustCompile(`-?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)`)
+
+// sameRow compares two rows text for text, except that numbers need only
+// agree to a relative 1e-9. Rows sorted as text may put two rows that
+// differ only in a float's last digits in another order; such rows are
+// still matched.
+func sameRow(a, b string) bool {
+	if a == b {
+		return true
+	}
+	na, nb := numberRE.FindAllStringIndex(a, -1), numberRE.FindAllStringIndex(b, -1)
+	if len(na) != len(nb) {
+		return false
+	}
+	pa, pb := 0, 0
+	for i := range na {
+		if a[pa:na[i][0]] != b[pb:nb[i][0]] {
+			return false
+		}
+		if !closeNumbers(a[na[i][0]:na[i][1]], b[nb[i][0]:nb[i][1]]) {
+			return false
+		}
+		pa, pb = na[i][1], nb[i][1]
+	}
+	return a[pa:] == b[pb:]
+}
+
+func closeNumbers(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	d := x - y
+	if d < 0 {
+		d = -d
+	}
+	scale := max(1, abs(x), abs(y))
+	return d <= 1e-9*scale
+}
+
+func abs(f float64) float64 {
+	if f < 0 {
+		return -f
+	}
+	return f
+}
+
+func clip(s string) string {
+	if len(s) > 200 {
+		return s[:200] + "…"
+	}
+	return s
+}
