@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -148,44 +150,102 @@ func (p *Publisher) fill(ctx context.Context, db, name string, t table) (uint64,
 	return uint64(len(t.rows)), nil
 }
 
-// hashTable feeds the table's content, as text in a fixed row order, to h.
-// Reading back what was written (rather than what was meant to be) makes the
-// hash describe exactly what the recipient can read.
+// hashTable feeds the table's content to h: its rows as canonical text
+// (canonicalCell), sorted. Reading back what was written (rather than what
+// was meant to be) makes the hash describe exactly what the recipient can
+// read. The text is made here, not by ClickHouse, so that the hash is the
+// same on every release: toString(Float64) prints 17 significant digits on
+// 18.16 and the shortest round-trip form on current releases.
 func (p *Publisher) hashTable(ctx context.Context, h hash.Hash, db, name string, t table) error {
-	parts := make([]string, len(t.columns))
-	for i, c := range t.columns {
-		parts[i] = "ifNull(toString(" + c.name + "), '\\\\N')"
-	}
-	q := fmt.Sprintf("SELECT concat(%s) AS line FROM %s.%s ORDER BY line", strings.Join(interleave(parts, "'\\t'"), ", "), db, name)
-	if len(parts) == 1 {
-		q = fmt.Sprintf("SELECT %s AS line FROM %s.%s ORDER BY line", parts[0], db, name)
-	}
-	rows, err := p.opts.Conn.Query(ctx, q)
+	rows, err := p.opts.Conn.Query(ctx, fmt.Sprintf("SELECT %s FROM %s.%s", t.columnList(), db, name))
 	if err != nil {
 		return fmt.Errorf("share: hash %s.%s: %w", db, name, err)
 	}
 	defer rows.Close()
+	types := rows.ColumnTypes()
+	dest := make([]any, len(types))
+	var lines []string
+	var sb strings.Builder
 	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
+		for i, ct := range types {
+			dest[i] = reflect.New(ct.ScanType()).Interface()
+		}
+		if err := rows.Scan(dest...); err != nil {
 			return fmt.Errorf("share: hash %s.%s: %w", db, name, err)
 		}
-		h.Write([]byte(line))
+		sb.Reset()
+		for i, d := range dest {
+			if i > 0 {
+				sb.WriteByte('\t')
+			}
+			canonicalCell(&sb, reflect.ValueOf(d).Elem(), types[i].DatabaseTypeName())
+		}
+		lines = append(lines, sb.String())
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("share: hash %s.%s: %w", db, name, err)
+	}
+	slices.Sort(lines)
+	for _, l := range lines {
+		h.Write([]byte(l))
 		h.Write([]byte{'\n'})
 	}
-	return rows.Err()
+	return nil
 }
 
-func interleave(parts []string, sep string) []string {
-	out := make([]string, 0, 2*len(parts))
-	for i, s := range parts {
-		if i > 0 {
-			out = append(out, sep)
+// canonicalCell writes v, a value of a column of ClickHouse type chType, in
+// one canonical text: NULL as \N; floats in the shortest form that reads
+// back as the same number; DateTime as "2006-01-02 15:04:05" and Date as
+// "2006-01-02", in UTC; arrays as [a,b]; strings with backslash, tab and
+// newline escaped, so that a row is always one line.
+func canonicalCell(sb *strings.Builder, v reflect.Value, chType string) {
+	for v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface {
+		if v.IsNil() {
+			sb.WriteString(`\N`)
+			return
 		}
-		out = append(out, s)
+		v = v.Elem()
 	}
-	return out
+	base := strings.TrimSuffix(strings.TrimPrefix(chType, "Nullable("), ")")
+	switch x := v.Interface().(type) {
+	case time.Time:
+		if strings.HasPrefix(base, "DateTime") {
+			sb.WriteString(x.UTC().Format(time.DateTime))
+		} else {
+			sb.WriteString(x.UTC().Format(time.DateOnly))
+		}
+		return
+	case string:
+		sb.WriteString(cellEscaper.Replace(x))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Float32:
+		sb.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 32))
+	case reflect.Float64:
+		sb.WriteString(strconv.FormatFloat(v.Float(), 'g', -1, 64))
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		sb.WriteString(strconv.FormatInt(v.Int(), 10))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		sb.WriteString(strconv.FormatUint(v.Uint(), 10))
+	case reflect.Bool:
+		sb.WriteString(strconv.FormatBool(v.Bool()))
+	case reflect.Slice, reflect.Array:
+		elem := strings.TrimSuffix(strings.TrimPrefix(base, "Array("), ")")
+		sb.WriteByte('[')
+		for i := range v.Len() {
+			if i > 0 {
+				sb.WriteByte(',')
+			}
+			canonicalCell(sb, v.Index(i), elem)
+		}
+		sb.WriteByte(']')
+	default:
+		fmt.Fprint(sb, v.Interface())
+	}
 }
+
+var cellEscaper = strings.NewReplacer(`\`, `\\`, "\t", `\t`, "\n", `\n`)
 
 func (p *Publisher) tablesIn(ctx context.Context, db string) (map[string]bool, error) {
 	rows, err := p.opts.Conn.Query(ctx, "SELECT name FROM system.tables WHERE database = ?", db)
