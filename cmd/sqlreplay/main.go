@@ -69,7 +69,9 @@ func run(dir string, show int) error {
 	defer current.Close()
 	old := replay.NewHTTPServer("ClickHouse 18.16", srv.HTTPPort())
 	if v, err := old.Run("", "SELECT version()"); err == nil {
-		old = replay.NewHTTPServer("ClickHouse "+strings.TrimSpace(v), srv.HTTPPort())
+		if vs := strings.Split(strings.TrimSpace(v), "\n"); len(vs) == 3 {
+			old = replay.NewHTTPServer("ClickHouse "+vs[2], srv.HTTPPort())
+		}
 	}
 
 	last := time.Now()
@@ -82,8 +84,8 @@ func run(dir string, show int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sqlreplay: %s against %s: %d test processes, %d statements (%d distinct, %d insert rows), %d results compared, %d not replayed (failed in the original run), %d failed on both (replay order), %d findings, in %s\n",
-		old.Name(), current.Name(), rep.Processes, rep.Statements, rep.Distinct, rep.Rows, rep.Compared,
+	fmt.Printf("sqlreplay: %s against %s: %d test processes, %d statements (%d distinct, %d insert rows), %d results compared (%d more not compared: engine or clock facts), %d not replayed (failed in the original run), %d failed on both (replay order), %d findings, in %s\n",
+		old.Name(), current.Name(), rep.Processes, rep.Statements, rep.Distinct, rep.Rows, rep.Compared, rep.Volatile,
 		rep.SkippedFailed, len(rep.BothFailed), len(rep.Findings), time.Since(start).Round(time.Second))
 	for i, f := range rep.BothFailed {
 		if i == show {

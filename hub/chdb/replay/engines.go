@@ -13,6 +13,9 @@ import (
 	chdb "github.com/chdb-io/chdb-go/chdb"
 )
 
+// Format is the output format both engines answer in.
+const Format = "TabSeparatedWithNamesAndTypes"
+
 // builtIn are the databases Reset leaves alone.
 var builtIn = []string{"system", "default", "INFORMATION_SCHEMA", "information_schema"}
 
@@ -42,8 +45,8 @@ func (s *HTTPServer) Name() string { return s.name }
 
 // Run implements Engine.
 func (s *HTTPServer) Run(db, sql string) (string, error) {
-	q := url.Values{"session_id": {s.session}, "default_format": {"TabSeparated"}}
-	if db != "" {
+	q := url.Values{"session_id": {s.session}, "default_format": {Format}}
+	if db != "" && db != "default" {
 		q.Set("database", db)
 	}
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, s.base+"?"+q.Encode(), strings.NewReader(sql))
@@ -60,7 +63,14 @@ func (s *HTTPServer) Run(db, sql string) (string, error) {
 		return "", err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", errors.New(strings.TrimSpace(string(body)))
+		msg := strings.TrimSpace(string(body))
+		if db != "" && strings.Contains(msg, "Code: 81") && strings.Contains(msg, "Database "+db+" doesn't exist") {
+			// A native connection checks its database only when it
+			// connects; statements naming their tables in full still run
+			// after it is dropped. So run them from default.
+			return s.Run("", sql)
+		}
+		return "", errors.New(msg)
 	}
 	return string(body), nil
 }
@@ -80,7 +90,7 @@ func reset(en Engine, sync string) error {
 	if err != nil {
 		return err
 	}
-	for _, db := range lines(dbs) {
+	for _, db := range values(dbs) {
 		if _, err := en.Run("", "DROP DATABASE IF EXISTS `"+db+"`"+sync); err != nil {
 			return err
 		}
@@ -89,12 +99,21 @@ func reset(en Engine, sync string) error {
 	if err != nil {
 		return err
 	}
-	for _, t := range lines(tables) {
+	for _, t := range values(tables) {
 		if _, err := en.Run("", "DROP TABLE IF EXISTS default.`"+t+"`"+sync); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// values returns the cells of a one-column result in Format.
+func values(out string) []string {
+	ls := lines(out)
+	if len(ls) < 2 {
+		return nil
+	}
+	return ls[2:]
 }
 
 // Embedded is chDB: the current ClickHouse release as a library, with its
@@ -117,7 +136,9 @@ func OpenEmbedded(dir string) (*Embedded, error) {
 		s.Close()
 		return nil, fmt.Errorf("replay: open chDB: %w", err)
 	}
-	e.name = "chDB " + strings.TrimSpace(v)
+	if vs := values(v); len(vs) == 1 {
+		e.name = "chDB " + vs[0]
+	}
 	// DateTime text is read in the server's zone: UTC, as on the hub's
 	// own servers.
 	if _, err := e.Run("", "SET session_timezone = 'UTC'"); err != nil {
@@ -139,7 +160,14 @@ func (e *Embedded) Run(db, sql string) (string, error) {
 		db = "default"
 	}
 	if err := e.query("USE `" + db + "`"); err != nil {
-		return "", err
+		// As a native connection would, run statements from default once
+		// the connection's database is gone (see HTTPServer.Run).
+		if !strings.Contains(err.Error(), "UNKNOWN_DATABASE") || db == "default" {
+			return "", err
+		}
+		if err := e.query("USE default"); err != nil {
+			return "", err
+		}
 	}
 	return e.queryOut(sql)
 }
@@ -150,7 +178,7 @@ func (e *Embedded) query(sql string) error {
 }
 
 func (e *Embedded) queryOut(sql string) (string, error) {
-	r, err := e.s.Query(sql, "TabSeparated")
+	r, err := e.s.Query(sql, Format)
 	if err != nil {
 		return "", err
 	}

@@ -10,12 +10,15 @@
 // Statements that failed in the original run (a recipient refused on
 // purpose, a test of a bad query) are not replayed.
 //
-// What counts as the same rows: the rows of both engines in
-// TabSeparated, cell by cell, with numbers equal to a relative tolerance of
-// 1e-9 (18.16 prints 17 significant digits, current releases the shortest
-// form that reads back; sin, asin and pow may differ in the last bit). Rows
-// of a statement without ORDER BY may come in any order, so those are
-// compared as sorted lists.
+// What counts as the same result: the same column types, and the same rows
+// cell by cell, as text in TabSeparated, except that the numbers in Float
+// columns need only agree to a relative 1e-9 (18.16 prints 17 significant
+// digits, current releases the shortest form that reads back; sin, asin and
+// pow may differ in the last bit). A float printed into a String column
+// must match exactly: that text is what a caller hashes or shows. Rows of a
+// statement without ORDER BY may come in any order, so those are compared
+// as sorted lists. Statements whose rows are facts about the engine or the
+// clock (Volatile) must run on both, but their rows are not compared.
 package replay
 
 import (
@@ -24,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -107,8 +111,9 @@ type Report struct {
 	Statements, Distinct int
 	// Rows counts the insert rows replayed.
 	Rows int
-	// Compared counts the queries whose rows were compared.
-	Compared int
+	// Compared counts the queries whose rows were compared, and Volatile
+	// those run but not compared (Volatile).
+	Compared, Volatile int
 	// SkippedFailed counts statements not replayed because they failed in
 	// the original run.
 	SkippedFailed int
@@ -176,6 +181,8 @@ func replayOne(rep *Report, e sqlrecord.Entry, old, current Engine) {
 		rep.Findings = append(rep.Findings, Finding{Entry: e, What: fmt.Sprintf("fails on %s only: %v", old.Name(), o.err)})
 	case cur.err != nil:
 		rep.Findings = append(rep.Findings, Finding{Entry: e, What: fmt.Sprintf("fails on %s only: %v", current.Name(), cur.err)})
+	case e.Kind == sqlrecord.KindQuery && Volatile(e.SQL):
+		rep.Volatile++
 	case e.Kind == sqlrecord.KindQuery:
 		rep.Compared++
 		if diff := Compare(o.out, cur.out, hasOrderBy(e.SQL)); diff != "" {
@@ -232,10 +239,34 @@ var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)
 
 func hasOrderBy(sql string) bool { return orderByRE.MatchString(sql) }
 
-// Compare returns "" when a and b, two TabSeparated results, hold the same
-// rows (in the same order when ordered), or else the first difference.
+// volatileRE matches statements whose rows are facts about the engine or
+// the clock, not about the data: the release, sizes on disk, running
+// queries, the current time. They must run on both engines; their rows are
+// not compared.
+var volatileRE = regexp.MustCompile(`(?i)\bversion\(\)|\buptime\(\)|\bnow\(\)|\btoday\(\)|\brand(32|64)?\(|\bsystem\.(parts|processes|query_log|metrics|events|asynchronous_metrics|mutations|merges)\b`)
+
+// Volatile reports whether the rows of sql depend on the engine or the
+// clock rather than on the data.
+func Volatile(sql string) bool { return volatileRE.MatchString(sql) }
+
+// Compare returns "" when a and b, two results in
+// TabSeparatedWithNamesAndTypes, have the same column types and hold the
+// same rows (in the same order when ordered), or else the first
+// difference. Cells of Float columns need only agree to a relative 1e-9;
+// every other cell must be the same text.
 func Compare(a, b string, ordered bool) string {
 	ra, rb := lines(a), lines(b)
+	if len(ra) < 2 || len(rb) < 2 {
+		if len(ra) == len(rb) {
+			return "" // no result set (DDL, INSERT): nothing to compare
+		}
+		return fmt.Sprintf("%d lines against %d", len(ra), len(rb))
+	}
+	if ra[1] != rb[1] {
+		return fmt.Sprintf("column types %q against %q", clip(ra[1]), clip(rb[1]))
+	}
+	floats := floatColumns(ra[1])
+	ra, rb = ra[2:], rb[2:]
 	if len(ra) != len(rb) {
 		return fmt.Sprintf("%d rows against %d", len(ra), len(rb))
 	}
@@ -244,7 +275,7 @@ func Compare(a, b string, ordered bool) string {
 		slices.Sort(rb)
 	}
 	for i := range ra {
-		if !sameRow(ra[i], rb[i]) {
+		if !sameRow(ra[i], rb[i], floats) {
 			if !ordered {
 				return fmt.Sprintf("row %q against %q (rows sorted)", clip(ra[i]), clip(rb[i]))
 			}
@@ -262,26 +293,48 @@ func lines(s string) []string {
 	return strings.Split(s, "\n")
 }
 
-var numberRE = regexp.MustCompile(`-?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)`)
+// floatColumns marks the columns whose type holds a float.
+func floatColumns(types string) []bool {
+	ts := strings.Split(types, "\t")
+	out := make([]bool, len(ts))
+	for i, t := range ts {
+		out[i] = strings.Contains(t, "Float")
+	}
+	return out
+}
 
-// sameRow compares two rows text for text, except that numbers need only
-// agree to a relative 1e-9. Rows sorted as text may put two rows that
-// differ only in a float's last digits in another order; such rows are
-// still matched.
-func sameRow(a, b string) bool {
+var numberRE = regexp.MustCompile(`-?(?:\d+\.?\d*(?:[eE][-+]?\d+)?|\.\d+(?:[eE][-+]?\d+)?)|-?inf|nan`)
+
+// sameRow compares two rows cell by cell: text for text, except in Float
+// columns, where numbers need only agree to a relative 1e-9 (an array of
+// floats is compared number by number).
+func sameRow(a, b string, floats []bool) bool {
 	if a == b {
 		return true
 	}
+	ca, cb := strings.Split(a, "\t"), strings.Split(b, "\t")
+	if len(ca) != len(cb) {
+		return false
+	}
+	for i := range ca {
+		if ca[i] == cb[i] {
+			continue
+		}
+		if i >= len(floats) || !floats[i] || !sameNumbers(ca[i], cb[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameNumbers(a, b string) bool {
 	na, nb := numberRE.FindAllStringIndex(a, -1), numberRE.FindAllStringIndex(b, -1)
 	if len(na) != len(nb) {
 		return false
 	}
 	pa, pb := 0, 0
 	for i := range na {
-		if a[pa:na[i][0]] != b[pb:nb[i][0]] {
-			return false
-		}
-		if !closeNumbers(a[na[i][0]:na[i][1]], b[nb[i][0]:nb[i][1]]) {
+		if a[pa:na[i][0]] != b[pb:nb[i][0]] || !closeNumbers(a[na[i][0]:na[i][1]], b[nb[i][0]:nb[i][1]]) {
 			return false
 		}
 		pa, pb = na[i][1], nb[i][1]
@@ -298,19 +351,7 @@ func closeNumbers(a, b string) bool {
 	if err1 != nil || err2 != nil {
 		return false
 	}
-	d := x - y
-	if d < 0 {
-		d = -d
-	}
-	scale := max(1, abs(x), abs(y))
-	return d <= 1e-9*scale
-}
-
-func abs(f float64) float64 {
-	if f < 0 {
-		return -f
-	}
-	return f
+	return math.Abs(x-y) <= 1e-9*max(1, math.Abs(x), math.Abs(y))
 }
 
 func clip(s string) string {
