@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/chdb/replay"
+	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 )
 
@@ -42,7 +43,7 @@ func main() {
 
 func run(dir string, show int) error {
 	start := time.Now()
-	entries, err := replay.Load(dir)
+	entries, err := sqlrecord.Load(dir)
 	if err != nil {
 		return err
 	}

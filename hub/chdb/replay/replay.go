@@ -22,17 +22,11 @@
 package replay
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -48,50 +42,6 @@ type Engine interface {
 	Run(db, sql string) (string, error)
 	// Reset drops every database but the built-in ones.
 	Reset() error
-}
-
-// Load reads every log file in dir and returns each process's entries in
-// the order they started.
-func Load(dir string) (map[string][]sqlrecord.Entry, error) {
-	files, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
-	if err != nil {
-		return nil, fmt.Errorf("replay: %w", err)
-	}
-	out := map[string][]sqlrecord.Entry{}
-	for _, name := range files {
-		if err := loadFile(name, out); err != nil {
-			return nil, err
-		}
-	}
-	for _, es := range out {
-		sort.SliceStable(es, func(i, j int) bool { return es[i].At < es[j].At })
-	}
-	return out, nil
-}
-
-func loadFile(name string, out map[string][]sqlrecord.Entry) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return fmt.Errorf("replay: %w", err)
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	for n := 1; ; n++ {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] == '\n' {
-			var e sqlrecord.Entry
-			if jerr := json.Unmarshal(line, &e); jerr != nil {
-				return fmt.Errorf("replay: %s:%d: %w", name, n, jerr)
-			}
-			out[e.Process] = append(out[e.Process], e)
-		}
-		if err == io.EOF {
-			return nil // a last line without its newline was cut off by a killed process
-		}
-		if err != nil {
-			return fmt.Errorf("replay: %s: %w", name, err)
-		}
-	}
 }
 
 // Finding is one statement that the engines disagree on.

@@ -1,0 +1,4 @@
+package sqlrecord
+
+// Bind is bind, for the tests.
+var Bind = bind
