@@ -18,6 +18,11 @@ GOLANGCI_LINT_VERSION         := v2.15.0
 # buf/validate/validate.proto, copied out of this Go module's source.
 PROTOVALIDATE_MODULE          := github.com/bufbuild/protovalidate
 PROTOVALIDATE_VERSION         := v1.2.2
+# chDB: the current ClickHouse release built as a library (libchdb.so), from
+# the npm registry. The SQL check (`make sql-check`) replays every statement
+# the tests send on it. Its package reports ClickHouse 26.7.2.1.
+CHDB_NPM_PACKAGE              := @chdb/lib-linux-x64-gnu
+CHDB_NPM_VERSION              := 26.7.3-stable.1
 
 BUF_PKG                   := github.com/bufbuild/buf/cmd/buf
 PROTOC_GEN_GO_PKG         := google.golang.org/protobuf/cmd/protoc-gen-go
@@ -31,6 +36,14 @@ GEN_DIR   := schemas/gen
 PROTO_DIR := schemas/pathway
 PROTOVALIDATE_DIR   := $(CACHE)/protovalidate
 PROTOVALIDATE_STAMP := $(CACHE)/.protovalidate-$(PROTOVALIDATE_VERSION)
+CHDB_DIR            := $(CACHE)/chdb
+CHDB_STAMP          := $(CHDB_DIR)/.chdb-$(CHDB_NPM_VERSION)
+# Where the tests log every statement they send to ClickHouse, with its data,
+# for the replay on a current release (hub/chdb/sqlrecord).
+SQL_RECORD_DIR      := $(CURDIR)/var/sqlrecord
+
+# chDB's Go binding loads the library from here.
+export CHDB_LIB_PATH := $(CHDB_DIR)/node_modules/$(CHDB_NPM_PACKAGE)/libchdb.so
 
 # Our tools first; /usr/sbin last because clickhouse-server lives there and it
 # is not on a non-root user's PATH.
@@ -68,7 +81,7 @@ help: ## Show this list of targets.
 # ---- dependencies ----------------------------------------------------------
 
 .PHONY: deps
-deps: clickhouse chromium tools ## Install what is missing: ClickHouse and Chromium (apt), pinned Go tools in ./.bin.
+deps: clickhouse chromium chdb tools ## Install what is missing: ClickHouse and Chromium (apt), chDB (npm) in ./.cache, pinned Go tools in ./.bin.
 
 .PHONY: clickhouse
 clickhouse:
@@ -92,6 +105,24 @@ chromium:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; \
 	fi
+
+# chDB comes from the npm registry (Node.js and npm from Debian when
+# missing); the package has no dependencies and its version is pinned above.
+.PHONY: chdb
+chdb: $(CHDB_STAMP)
+
+$(CHDB_STAMP):
+	@if ! command -v npm >/dev/null 2>&1; then \
+		echo 'chdb: installing npm'; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm; \
+	fi
+	@echo "chdb: installing $(CHDB_NPM_PACKAGE)@$(CHDB_NPM_VERSION) into .cache/chdb"
+	@rm -rf $(CHDB_DIR)
+	@mkdir -p $(CHDB_DIR)
+	npm install --prefix $(CHDB_DIR) --no-save --no-audit --no-fund --loglevel=error $(CHDB_NPM_PACKAGE)@$(CHDB_NPM_VERSION)
+	@test -f $(CHDB_LIB_PATH) || { echo "chdb: $(CHDB_LIB_PATH) is missing after the install" >&2; exit 1; }
+	@touch $@
 
 .PHONY: tools
 tools: $(TOOL_STAMPS)
@@ -192,10 +223,16 @@ lint: tools protovalidate ## gofmt, go vet, buf lint/format/breaking, golangci-l
 	@if $(NO_GO_PACKAGES); then echo 'golangci-lint: no Go packages yet'; else $(GOLANGCI_LINT) run ./...; fi
 
 .PHONY: test
-test: deps ## Install deps, then lint, check-generate and go test against real ClickHouse.
+test: deps ## Install deps, then lint, check-generate, go test against real ClickHouse 18.16, and the SQL check on chDB 26.x.
 	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory check-generate
-	$(GO) test -count=1 ./...
+	rm -rf $(SQL_RECORD_DIR)
+	PATHWAYHUB_SQL_RECORD=$(SQL_RECORD_DIR) $(GO) test -count=1 ./...
+	$(MAKE) --no-print-directory sql-check
+
+.PHONY: sql-check
+sql-check: chdb ## Replay every statement the last `make test` sent (var/sqlrecord) on ClickHouse 18.16 and chDB 26.x; fail on any difference.
+	$(GO) run ./cmd/sqlreplay -dir $(SQL_RECORD_DIR)
 
 .PHONY: check-dashboards
 check-dashboards: ## Fail if the generated dashboards differ from dashboards/testdata/golden, or break Grafana's schemas.

@@ -57,8 +57,8 @@ func (s *HTTPServer) Run(db, sql string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
 	if err != nil {
 		return "", err
 	}

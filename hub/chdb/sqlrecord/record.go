@@ -238,7 +238,7 @@ func (r *recorder) PrepareBatch(ctx context.Context, query string, opts ...drive
 		r.done(e, err)
 		return nil, err
 	}
-	return &batch{Batch: b, r: r, ctx: ctx, query: query}, nil
+	return &batch{Batch: b, r: r, query: query}, nil
 }
 
 // batch records its rows, as the driver holds them, each time they go to
@@ -246,12 +246,12 @@ func (r *recorder) PrepareBatch(ctx context.Context, query string, opts ...drive
 type batch struct {
 	driver.Batch
 	r     *recorder
-	ctx   context.Context //nolint:containedctx // the batch's own context, as the driver keeps it
 	query string
 }
 
 func (b *batch) record(send func() error) error {
-	e := b.r.entry(b.ctx, KindInsert, b.query, nil)
+	// An insert carries no external tables, so no context is needed.
+	e := b.r.entry(context.Background(), KindInsert, b.query, nil)
 	rows, rerr := tupleRows(b.Columns())
 	e.Rows = rows
 	if rerr != nil {
