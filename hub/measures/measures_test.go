@@ -531,3 +531,19 @@ func TestQueryErrors(t *testing.T) {
 		t.Error("a measure not from the catalogue gave a query")
 	}
 }
+
+// A snapshot keeps an incident when any of its time columns is recent: each
+// must be a time. (extension_authorised, a UInt8 flag, was once listed, as a
+// condition that was always false.)
+func TestSnapshotTimeColumnsAreTimes(t *testing.T) {
+	conn, db := chservertest.NewRawDatabase(t, srv)
+	for _, c := range measures.TimeColumns {
+		var typ string
+		if err := conn.QueryRow(t.Context(), "SELECT type FROM system.columns WHERE database = ? AND table = 'incidents' AND name = ?", db, c).Scan(&typ); err != nil {
+			t.Fatalf("%s: %v", c, err)
+		}
+		if !strings.Contains(typ, "DateTime") {
+			t.Errorf("time column %s is %s", c, typ)
+		}
+	}
+}

@@ -1,0 +1,4 @@
+package measures
+
+// TimeColumns is timeColumns, for the tests.
+var TimeColumns = timeColumns
