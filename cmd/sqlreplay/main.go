@@ -11,11 +11,14 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -101,10 +104,30 @@ func run(dir string, show int) error {
 		}
 		fmt.Printf("FINDING %d: %s\n    sent by %s\n    %s\n", i+1, oneLine(f.Entry.SQL, 600), f.Entry.Caller, oneLine(f.What, 800))
 	}
+	printByCaller(rep.Findings)
 	if len(rep.Findings) > 0 {
 		return fmt.Errorf("%d statements fail on one engine only or return different rows", len(rep.Findings))
 	}
 	return nil
+}
+
+// printByCaller counts the findings by the function and line that sent
+// them, most first: one bad statement builder shows as one line however many
+// statements it made fail.
+func printByCaller(fs []replay.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	n := map[string]int{}
+	for _, f := range fs {
+		site, _, _ := strings.Cut(f.Entry.Caller, " < ")
+		n[site]++
+	}
+	sites := slices.SortedFunc(maps.Keys(n), func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
+	fmt.Println("findings by the code that sent them:")
+	for _, s := range sites {
+		fmt.Printf("  %6d  %s\n", n[s], s)
+	}
 }
 
 func oneLine(s string, n int) string {
