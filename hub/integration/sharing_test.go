@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -434,6 +435,42 @@ func TestTrustCannotUpdateAnotherTrustsIncident(t *testing.T) {
 	}
 	if got := send(ralToken, "RAL01"); got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_ACCEPTED {
 		t.Fatalf("RAL updating its own incident: %v", got)
+	}
+}
+
+// A trust probing incident references learns nothing from a refusal: the
+// rejection of an update to another trust's incident reads exactly like
+// that of an update to an incident that does not exist.
+func TestRejectionDoesNotTellWhetherAnIncidentExists(t *testing.T) {
+	t.Parallel()
+	h := startSharingHub(t)
+	rec := s136(t) // its place of safety is RAL's emergency department
+	h.mustSubmit(t, metToken, rec)
+	send := func(ref string) *pathwayv1.FieldViolation {
+		up := &pathwayv1.HealthUpdate{
+			SchemaVersion: 1, ForceId: "metropolitan", IncidentRef: ref, Revision: 1, PosOdsSite: "RV3AA",
+			HandoverAccepted: ts("2025-06-01T11:48:00Z"), Outcome: pathwayv1.Outcome_OUTCOME_INFORMAL_ADMISSION,
+		}
+		req := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: []*pathwayv1.HealthUpdate{up}})
+		req.Header().Set("Authorization", "Bearer "+trustToken)
+		resp, err := h.client().SubmitHealthUpdates(t.Context(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := resp.Msg.GetResults()[0]
+		if r.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || len(r.GetErrors()) != 1 {
+			t.Fatalf("update of %s: %v", ref, r)
+		}
+		return r.GetErrors()[0]
+	}
+	decision := regexp.MustCompile(`\(decision [^)]*\)`)
+	other, unknown := send(rec.GetIncidentRef()), send(randomHex(t, 32))
+	if other.GetCode() != unknown.GetCode() || other.GetField() != unknown.GetField() ||
+		decision.ReplaceAllString(other.GetMessage(), "") != decision.ReplaceAllString(unknown.GetMessage(), "") {
+		t.Errorf("another trust's incident: %v\nan unknown incident:    %v", other, unknown)
+	}
+	if !strings.Contains(other.GetMessage(), "not yours to update") || strings.Contains(other.GetMessage(), "RAL") {
+		t.Errorf("message %q: want \"not yours to update\" and no word of who holds it", other.GetMessage())
 	}
 }
 

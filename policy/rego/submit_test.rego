@@ -101,13 +101,13 @@ test_trust_updates_incidents_at_its_own_place_of_safety if {
 test_trust_cannot_update_another_trusts_incident if {
 	d := decide({"org": "trust/RV3", "dataset": "health_updates", "force": "btp", "pos_org": "RXV"})
 	not d.allow
-	d.reasons == ["trust/RV3 may update only incidents at its own places of safety, not at \"RXV\""]
+	d.reasons == ["not yours to update: trust/RV3 may update only incidents at its own places of safety"]
 }
 
 test_trust_needs_the_place_of_safety if {
 	d := decide({"org": "trust/RV3", "dataset": "health_updates", "force": "btp"})
 	not d.allow
-	d.reasons == ["the incident's place of safety is not known, so trust/RV3 may not update it"]
+	d.reasons == ["not yours to update: trust/RV3 may update only incidents at its own places of safety"]
 }
 
 test_trust_needs_an_agreement_with_the_force if {
