@@ -407,23 +407,30 @@ func TestExpiredAgreementStopsSubmissionAndPublication(t *testing.T) {
 	}
 }
 
+// submitHealthUpdate sends, as token, one Met health update for incident ref
+// naming the place-of-safety site, and returns its result.
+func (h *hub) submitHealthUpdate(t *testing.T, token, ref, site string) *pathwayv1.RecordResult {
+	t.Helper()
+	up := &pathwayv1.HealthUpdate{
+		SchemaVersion: 1, ForceId: "metropolitan", IncidentRef: ref, Revision: 1, PosOdsSite: site,
+		HandoverAccepted: ts("2025-06-01T11:48:00Z"), Outcome: pathwayv1.Outcome_OUTCOME_INFORMAL_ADMISSION,
+	}
+	req := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: []*pathwayv1.HealthUpdate{up}})
+	req.Header().Set("Authorization", "Bearer "+token)
+	resp, err := h.client().SubmitHealthUpdates(t.Context(), req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.Msg.GetResults()[0]
+}
+
 func TestTrustCannotUpdateAnotherTrustsIncident(t *testing.T) {
 	t.Parallel()
 	h := startSharingHub(t)
 	rec := s136(t) // its place of safety is RAL's emergency department
 	h.mustSubmit(t, metToken, rec)
 	send := func(token, site string) *pathwayv1.RecordResult {
-		up := &pathwayv1.HealthUpdate{
-			SchemaVersion: 1, ForceId: "metropolitan", IncidentRef: rec.GetIncidentRef(), Revision: 1, PosOdsSite: site,
-			HandoverAccepted: ts("2025-06-01T11:48:00Z"), Outcome: pathwayv1.Outcome_OUTCOME_INFORMAL_ADMISSION,
-		}
-		req := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: []*pathwayv1.HealthUpdate{up}})
-		req.Header().Set("Authorization", "Bearer "+token)
-		resp, err := h.client().SubmitHealthUpdates(t.Context(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp.Msg.GetResults()[0]
+		return h.submitHealthUpdate(t, token, rec.GetIncidentRef(), site)
 	}
 	got := send(trustToken, "RV3AA") // RV3 claims it with its own site code
 	if got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || got.GetErrors()[0].GetCode() != ingest.CodePolicyDenied ||
@@ -447,17 +454,7 @@ func TestRejectionDoesNotTellWhetherAnIncidentExists(t *testing.T) {
 	rec := s136(t) // its place of safety is RAL's emergency department
 	h.mustSubmit(t, metToken, rec)
 	send := func(ref string) *pathwayv1.FieldViolation {
-		up := &pathwayv1.HealthUpdate{
-			SchemaVersion: 1, ForceId: "metropolitan", IncidentRef: ref, Revision: 1, PosOdsSite: "RV3AA",
-			HandoverAccepted: ts("2025-06-01T11:48:00Z"), Outcome: pathwayv1.Outcome_OUTCOME_INFORMAL_ADMISSION,
-		}
-		req := connect.NewRequest(&pathwayv1.SubmitHealthUpdatesRequest{Updates: []*pathwayv1.HealthUpdate{up}})
-		req.Header().Set("Authorization", "Bearer "+trustToken)
-		resp, err := h.client().SubmitHealthUpdates(t.Context(), req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := resp.Msg.GetResults()[0]
+		r := h.submitHealthUpdate(t, trustToken, ref, "RV3AA")
 		if r.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || len(r.GetErrors()) != 1 {
 			t.Fatalf("update of %s: %v", ref, r)
 		}

@@ -120,9 +120,10 @@ type result struct {
 
 func replayOne(rep *Report, e sqlrecord.Entry, old, current Engine) {
 	script := Script(e)
+	main := len(script) - 1 - len(e.External)
 	oldCh := make(chan result, 1)
-	go func() { oldCh <- runScript(old, e.Database, script) }()
-	cur := runScript(current, e.Database, script)
+	go func() { oldCh <- runScript(old, e.Database, script, main) }()
+	cur := runScript(current, e.Database, script, main)
 	o := <-oldCh
 	switch {
 	case o.err != nil && cur.err != nil:
@@ -164,12 +165,11 @@ func Script(e sqlrecord.Entry) []string {
 	return s
 }
 
-func runScript(en Engine, db string, script []string) result {
+// runScript runs script on en and returns the output of its statement at
+// index main (the statement replayed; those around it make and drop its
+// external tables), or the first error.
+func runScript(en Engine, db string, script []string, main int) result {
 	var res result
-	main := len(script) - 1
-	for main > 0 && strings.HasPrefix(script[main], "DROP TEMPORARY TABLE") {
-		main--
-	}
 	for i, sql := range script {
 		out, err := en.Run(db, sql)
 		if err != nil && res.err == nil {
