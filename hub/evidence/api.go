@@ -43,7 +43,7 @@ func ToProto(r Report, decisionID string) *pathwayv1.ListSeriesResponse {
 		for _, u := range f.Units {
 			pf.Units = append(pf.Units, &pathwayv1.FunnelUnit{
 				Force: u.Force, Value: u.Value, Numerator: u.Numerator, Denominator: u.Denominator, Suppressed: u.Suppressed,
-				Lower95: u.Lower95, Upper95: u.Upper95, Lower998: u.Lower998, Upper998: u.Upper998,
+				Lower95: orZero(u.Lower95), Upper95: orZero(u.Upper95), Lower998: orZero(u.Lower998), Upper998: orZero(u.Upper998),
 				Position95: u.Position95, Position998: u.Position998,
 			})
 		}
@@ -54,3 +54,11 @@ func ToProto(r Report, decisionID string) *pathwayv1.ListSeriesResponse {
 
 // month writes a month as "YYYY-MM".
 func month(t time.Time) string { return t.Format("2006-01") }
+
+// orZero is *v, or 0 (absent on the wire) for a force with no limits.
+func orZero(v *float64) float64 {
+	if v == nil {
+		return 0
+	}
+	return *v
+}

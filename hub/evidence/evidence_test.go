@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,6 +29,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/evidence"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/ingest/client"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
 	"github.com/pathwayhub/pathwayhub/ingest/simulate"
@@ -276,8 +278,24 @@ func testNoSmallCounts(t *testing.T, f *fixture) {
 		}
 		threshold := f.grants[c.recipient].Disclosure.Threshold
 		var shown, suppressed int
-		for _, m := range countCell.FindAllStringSubmatch(string(body), -1) {
-			cell := m[1]
+		// Each measure's section: a count of events worth more than one
+		// (officer hours per deployment avoided) is checked as events.
+		var cells [][2]string // measure id, cell
+		sections := sectionID.FindAllStringSubmatchIndex(string(body), -1)
+		for i, sec := range sections {
+			end := len(body)
+			if i+1 < len(sections) {
+				end = sections[i+1][0]
+			}
+			id := string(body[sec[2]:sec[3]])
+			for _, m := range countCell.FindAllStringSubmatch(string(body[sec[0]:end]), -1) {
+				cells = append(cells, [2]string{id, m[1]})
+			}
+		}
+		for _, idCell := range cells {
+			cell := idCell[1]
+			m, _ := measures.ByID(idCell[0])
+			per := m.PerEvent(measures.DefaultThresholds())
 			if strings.Contains(cell, "[c]") {
 				suppressed++
 				continue
@@ -291,11 +309,12 @@ func testNoSmallCounts(t *testing.T, f *fixture) {
 				continue
 			}
 			shown++
-			if n >= 1 && n <= float64(threshold) {
-				t.Errorf("%s shows a count of %v, inside the suppressed range 1..%d", c.recipient, n, threshold)
+			events := n / per
+			if events >= 1 && events <= float64(threshold) {
+				t.Errorf("%s shows a count of %v (%s), inside the suppressed range 1..%d", c.recipient, n, idCell[0], threshold)
 			}
-			if rb := f.grants[c.recipient].Disclosure.Rounding; rb > 0 && int(n)%rb != 0 {
-				t.Errorf("%s shows a count of %v, not rounded to %d", c.recipient, n, rb)
+			if rb := f.grants[c.recipient].Disclosure.Rounding; rb > 0 && (events != math.Trunc(events) || int(events)%rb != 0) {
+				t.Errorf("%s shows a count of %v (%s), not rounded to %d", c.recipient, n, idCell[0], rb)
 			}
 		}
 		if shown == 0 {

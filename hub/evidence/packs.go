@@ -223,8 +223,8 @@ func funnelCSV(r Report) [][]string {
 	for _, f := range r.Funnels {
 		for _, u := range f.Units {
 			rows = append(rows, []string{f.MeasureID, month(f.Month), u.Force, num(u.Value), num(u.Numerator), num(u.Denominator),
-				flag(u.Suppressed), chart.FormatNumber(f.Target), chart.FormatNumber(u.Lower95), chart.FormatNumber(u.Upper95),
-				chart.FormatNumber(u.Lower998), chart.FormatNumber(u.Upper998), u.Position998})
+				flag(u.Suppressed), chart.FormatNumber(f.Target), num(u.Lower95), num(u.Upper95),
+				num(u.Lower998), num(u.Upper998), u.Position998})
 		}
 	}
 	return rows

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -100,7 +101,7 @@ type FunnelUnit struct {
 	Force                                string
 	Value, Numerator, Denominator        *float64
 	Suppressed                           bool
-	Lower95, Upper95, Lower998, Upper998 float64
+	Lower95, Upper95, Lower998, Upper998 *float64 // nil for a force not on the plot (suppressed)
 	Position95, Position998              string
 }
 
@@ -287,6 +288,13 @@ func loadPoints(ctx context.Context, conn driver.Conn, db string, from, to time.
 	return out, rows.Err()
 }
 
+func orNaN(v *float64) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	return *v
+}
+
 // loadFunnels reads, for each funnel measure, the last month of the period
 // that has a funnel.
 func loadFunnels(ctx context.Context, conn driver.Conn, db string, cat []Measure, from, to time.Time) ([]Funnel, error) {
@@ -303,16 +311,19 @@ func loadFunnels(ctx context.Context, conn driver.Conn, db string, cat []Measure
 		var month time.Time
 		var u FunnelUnit
 		var suppressed, adjusted uint8
-		var target, phi, tau2 float64
+		var target, phi, tau2 *float64
 		if err := rows.Scan(&id, &month, &u.Force, &u.Value, &u.Numerator, &u.Denominator, &suppressed, &target,
 			&u.Lower95, &u.Upper95, &u.Lower998, &u.Upper998, &u.Position95, &u.Position998, &phi, &tau2, &adjusted); err != nil {
 			return nil, fmt.Errorf("evidence: read %s.funnel: %w", db, err)
 		}
 		u.Suppressed = suppressed == 1
 		month = monthOf(month)
+		if target == nil {
+			continue // no force's counts published that month: no plot
+		}
 		f := last[id]
 		if f == nil || month.After(f.Month) {
-			f = &Funnel{MeasureID: id, Month: month, Target: target, Phi: phi, Tau2: tau2, Adjusted: adjusted == 1}
+			f = &Funnel{MeasureID: id, Month: month, Target: *target, Phi: orNaN(phi), Tau2: orNaN(tau2), Adjusted: adjusted == 1}
 			last[id] = f
 		}
 		f.Units = append(f.Units, u)

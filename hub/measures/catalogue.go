@@ -361,6 +361,7 @@ func officerHoursReleased() Measure {
 				return "count() * " + float(th.BaselineOfficerHours) + " AS h"
 			},
 			numerator: "h", denominator: "h",
+			perEvent: func(th Thresholds) float64 { return th.BaselineOfficerHours },
 		},
 	}
 }
@@ -391,8 +392,9 @@ func ethnicDisparity() Measure {
 			aggs:      fixed("countIf(ethnic_group = 'black') AS b, countIf(ethnic_group = 'white') AS w"),
 			numerator: "b",
 			// The multiplier is never 0: perForce keeps only forces with a population.
-			denominator: fmt.Sprintf("w * %s", forceLookup(ratio)),
-			perForce:    sortedKeys(groups),
+			denominator:      fmt.Sprintf("w * %s", forceLookup(ratio)),
+			perForce:         sortedKeys(groups),
+			expectedPerCount: ratio,
 		},
 	}
 }

@@ -121,5 +121,25 @@ func (m Measure) Value(numerator, denominator float64) (v float64, ok bool) {
 	}
 }
 
+// PerEvent is, for a count, what each event counted is worth: the value
+// the SQL yields is events × PerEvent (officer hours per deployment avoided).
+// It is 1 for every other count. Disclosure control applies to the events,
+// never to their product, so that no published value pins a small count.
+func (m Measure) PerEvent(th Thresholds) float64 {
+	if m.Kind == Count && m.spec.perEvent != nil {
+		return m.spec.perEvent(th)
+	}
+	return 1
+}
+
+// ExpectedPerCount is, for a ratio, the force's factor that turns the
+// comparison group's count into the expected count (the denominator the SQL
+// yields is count × factor), and false when the measure has none for the
+// force. Disclosure control applies to the comparison group's count.
+func (m Measure) ExpectedPerCount(force string) (float64, bool) {
+	f, ok := m.spec.expectedPerCount[force]
+	return f, ok && f > 0
+}
+
 // ptr returns a pointer to a constant, for Measure.Target.
 func ptr(v float64) *float64 { return &v }

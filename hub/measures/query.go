@@ -45,6 +45,13 @@ type spec struct {
 	// measure is a rate over the force's whole area, so a LAD scope is
 	// refused.
 	perForce []string
+	// perEvent, for a count, is what each event counted is worth (officer
+	// hours per deployment avoided): the SQL yields events × perEvent.
+	perEvent func(th Thresholds) float64
+	// expectedPerCount, for a ratio, is each force's factor turning the
+	// comparison group's count into the expected count: the SQL's
+	// denominator is count × factor.
+	expectedPerCount map[string]float64
 }
 
 // incidentColumns are the incidents columns the measures may read; the

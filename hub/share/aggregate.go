@@ -66,7 +66,7 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 			byForce[c.force] = append(byForce[c.force], c)
 		}
 		for _, force := range slices.Sorted(maps.Keys(byForce)) {
-			rows, summary, err := seriesRows(m, rule, byForce[force], p.opts.Rebase)
+			rows, summary, err := seriesRows(m, rule, p.opts.Thresholds, byForce[force], p.opts.Rebase)
 			if err != nil {
 				return nil, fmt.Errorf("share: %s %s: %w", m.ID, force, err)
 			}
@@ -76,7 +76,7 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 			}
 		}
 		if m.Funnel {
-			rows, err := funnelRows(m, rule, cells)
+			rows, err := funnelRows(m, rule, p.opts.Thresholds, cells)
 			if err != nil {
 				return nil, fmt.Errorf("share: %s funnel: %w", m.ID, err)
 			}
@@ -168,24 +168,37 @@ type published struct {
 	suppressed                    bool
 }
 
-// disclose applies the agreement's disclosure rule to one cell, by kind:
-// counts are suppressed and rounded; a proportion is formed from its
-// rounded numerator and denominator and suppressed with either; a rate's
-// numerator is a count but its denominator a published population; a
-// median is shown only when its number of observations survives; a ratio
-// (observed ÷ expected) is suppressed with its observed count or when fewer
-// than the threshold are expected.
-func disclose(m measures.Measure, r disclosure.Rule, c cell) published {
+// shown reports whether the cell has a value to show.
+func (p published) shown() bool { return !p.suppressed && p.value != nil }
+
+// disclose applies the agreement's disclosure rule to one cell, by kind.
+// Every published number is a disclosed count or is computed from
+// disclosed counts and public figures only, so nothing published says more
+// about a count than its rounded value does:
+//   - a count's events are suppressed and rounded, then multiplied by what
+//     an event is worth (officer hours);
+//   - a proportion is formed from its rounded numerator and denominator and
+//     suppressed with either;
+//   - a rate's numerator is a count, its denominator a published population;
+//   - a median is shown only when its number of observations survives, in
+//     whole minutes;
+//   - a ratio (observed ÷ expected) is formed from the rounded observed
+//     count and the expected count made from the rounded comparison count,
+//     and suppressed with either or when fewer than the threshold are
+//     expected.
+func disclose(m measures.Measure, r disclosure.Rule, th measures.Thresholds, c cell) published {
 	count := func(x float64) (float64, bool) {
 		v, s := r.Count(int64(math.Round(x)))
 		return float64(v), s
 	}
 	switch m.Kind {
 	case measures.Count:
-		v, s := count(c.numerator)
+		per := m.PerEvent(th)
+		events, s := count(c.numerator / per)
 		if s {
 			return published{suppressed: true}
 		}
+		v := events * per
 		return published{value: &v, numerator: &v, denominator: &v}
 	case measures.Proportion:
 		num, s1 := count(c.numerator)
@@ -208,18 +221,27 @@ func disclose(m measures.Measure, r disclosure.Rule, c cell) published {
 		if s || n == 0 {
 			return published{suppressed: s, denominator: nilIf(s, n)}
 		}
-		v := c.numerator
+		v := math.Round(c.numerator / MedianStep) * MedianStep
 		return published{value: &v, numerator: &v, denominator: &n}
 	default: // measures.Ratio: observed ÷ expected
-		num, s := count(c.numerator)
-		expected := math.Round(c.denominator*10) / 10
-		if s || expected < float64(max(r.Threshold, 1)) {
+		num, s1 := count(c.numerator)
+		per, ok := m.ExpectedPerCount(c.force)
+		if !ok {
+			return published{suppressed: true}
+		}
+		base, s2 := count(c.denominator / per)
+		expected := base * per
+		if s1 || s2 || expected < float64(max(r.Threshold, 1)) {
 			return published{suppressed: true}
 		}
 		v := num / expected * m.Multiplier
 		return published{value: &v, numerator: &num, denominator: &expected}
 	}
 }
+
+// MedianStep is the precision of published medians and other quantiles of
+// times: whole minutes.
+const MedianStep = 1.0
 
 // finite returns v, or nil (NULL) when SPC has no value (NaN: the limits
 // of a one-point or constant period).
@@ -250,17 +272,20 @@ func direction(d measures.Direction) spc.Direction {
 }
 
 // seriesRows builds one force's rows of the measures table and its
-// spc_summary row. SPC runs on the unrounded values inside the hub; only
-// what is published is rounded, and a suppressed point shows no signal.
-func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell, rebase []time.Time) ([][]any, []any, error) {
+// spc_summary row. SPC runs on the published values: a suppressed month is
+// left out of the chart and has no limits or signal, and the centre line,
+// limits and signals say nothing the published values do not.
+func seriesRows(m measures.Measure, r disclosure.Rule, th measures.Thresholds, cells []cell, rebase []time.Time) ([][]any, []any, error) {
 	slices.SortFunc(cells, func(a, b cell) int { return a.month.Compare(b.month) })
+	pubs := make([]published, len(cells))
 	var points []spc.Point
 	index := make([]int, len(cells)) // cell → point, or -1
 	for i, c := range cells {
+		pubs[i] = disclose(m, r, th, c)
 		index[i] = -1
-		if v, ok := m.Value(c.numerator, c.denominator); ok {
+		if pubs[i].shown() {
 			index[i] = len(points)
-			points = append(points, spc.Point{Time: c.month, Value: v})
+			points = append(points, spc.Point{Time: c.month, Value: *pubs[i].value})
 		}
 	}
 	var res spc.Result
@@ -272,29 +297,27 @@ func seriesRows(m measures.Measure, r disclosure.Rule, cells []cell, rebase []ti
 		}
 	}
 	rows := make([][]any, 0, len(cells))
-	var last *published
-	var lastMonth time.Time
 	for i, c := range cells {
-		pubd := disclose(m, r, c)
+		pubd := pubs[i]
 		row := []any{m.ID, c.force, c.month, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed)}
-		if k := index[i]; k >= 0 && !pubd.suppressed && pubd.value != nil {
+		if k := index[i]; k >= 0 {
 			pt := res.Points[k]
 			row = append(row, finite(pt.Mean), finite(pt.LPL), finite(pt.UPL), finite(pt.NearLPL), finite(pt.NearUPL), string(pt.Rule), string(pt.Type))
 		} else {
 			row = append(row, (*float64)(nil), (*float64)(nil), (*float64)(nil), (*float64)(nil), (*float64)(nil), "", "")
 		}
 		rows = append(rows, row)
-		last, lastMonth = &pubd, c.month
 	}
-	if len(points) == 0 || last == nil {
+	if len(points) == 0 || len(cells) == 0 {
 		return rows, nil, nil
 	}
+	last := pubs[len(pubs)-1]
 	variation, assurance := string(res.Variation), string(res.Assurance)
 	if last.suppressed {
 		variation, assurance = "suppressed", "suppressed"
 	}
 	summary := []any{m.ID, cells[0].force, uint32(len(points)), variation, assurance, direction(m.Direction).String(),
-		m.Target, lastMonth, last.value}
+		m.Target, cells[len(cells)-1].month, last.value}
 	return rows, summary, nil
 }
 
@@ -312,10 +335,12 @@ func rebaseAt(points []spc.Point, dates []time.Time) []time.Time {
 	return out
 }
 
-// funnelRows places each force on the month's funnel plot. The position is
-// computed from the unrounded counts; the published counts are rounded, and
-// a force whose counts are suppressed has no position.
-func funnelRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, error) {
+// funnelRows places each force on the month's funnel plot. The plot is
+// made from the published counts of the forces whose counts are published:
+// the target (their pooled proportion), the limits, the z-scores, φ and τ²
+// are all derived from published numbers. A force whose counts are
+// suppressed is not on the plot and has no position or limits.
+func funnelRows(m measures.Measure, r disclosure.Rule, th measures.Thresholds, cells []cell) ([][]any, error) {
 	byMonth := map[time.Time][]cell{}
 	for _, c := range cells {
 		if c.denominator > 0 {
@@ -323,33 +348,53 @@ func funnelRows(m measures.Measure, r disclosure.Rule, cells []cell) ([][]any, e
 		}
 	}
 	var rows [][]any
+	none := (*float64)(nil)
 	for _, mo := range slices.SortedFunc(maps.Keys(byMonth), time.Time.Compare) {
-		cs := byMonth[mo]
-		units := make([]funnel.Unit, len(cs))
-		for i, c := range cs {
-			units[i] = funnel.Unit{ID: c.force, Numerator: c.numerator, Denominator: c.denominator}
-		}
-		res, err := funnel.Analyse(units, funnel.Options{Kind: funnel.Proportion, Adjust: len(units) >= MinFunnelAdjustUnits, Multiplier: m.Multiplier})
-		if err != nil {
-			return nil, err
-		}
-		byID := map[string]cell{}
-		for _, c := range cs {
-			byID[c.force] = c
-		}
-		for _, u := range res.Units {
-			pubd := disclose(m, r, byID[u.ID])
-			position := u.Flag998.String()
-			lim := u.Limits
-			if pubd.suppressed || pubd.value == nil {
-				position = "suppressed"
+		var units []funnel.Unit
+		pubs := map[string]published{}
+		for _, c := range byMonth[mo] {
+			pubd := disclose(m, r, th, c)
+			pubs[c.force] = pubd
+			if pubd.shown() && *pubd.denominator > 0 {
+				units = append(units, funnel.Unit{ID: c.force, Numerator: *pubd.numerator, Denominator: *pubd.denominator})
 			}
-			rows = append(rows, []any{m.ID, mo, u.ID, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed),
-				res.Centre(), lim.Lower95, lim.Upper95, lim.Lower998, lim.Upper998,
-				u.Flag95.String(), position, res.Phi, res.Tau2, flag(res.Adjusted)})
+		}
+		placed := map[string]funnel.UnitResult{}
+		var res funnel.Result
+		if len(units) > 0 {
+			var err error
+			res, err = funnel.Analyse(units, funnel.Options{Kind: funnel.Proportion, Adjust: len(units) >= MinFunnelAdjustUnits, Multiplier: m.Multiplier})
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range res.Units {
+				placed[u.ID] = u
+			}
+		}
+		for _, force := range slices.Sorted(maps.Keys(pubs)) {
+			pubd := pubs[force]
+			u, ok := placed[force]
+			if !ok || len(units) == 0 {
+				rows = append(rows, []any{m.ID, mo, force, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed),
+					finiteOrNil(len(units) > 0, res.Centre()), none, none, none, none, "suppressed", "suppressed", finiteOrNil(len(units) > 0, res.Phi),
+					finiteOrNil(len(units) > 0, res.Tau2), flag(res.Adjusted)})
+				continue
+			}
+			lim := u.Limits
+			rows = append(rows, []any{m.ID, mo, force, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed),
+				finite(res.Centre()), finite(lim.Lower95), finite(lim.Upper95), finite(lim.Lower998), finite(lim.Upper998),
+				u.Flag95.String(), u.Flag998.String(), finite(res.Phi), finite(res.Tau2), flag(res.Adjusted)})
 		}
 	}
 	return rows, nil
+}
+
+// finiteOrNil is finite(v) when ok, else nil.
+func finiteOrNil(ok bool, v float64) *float64 {
+	if !ok {
+		return nil
+	}
+	return finite(v)
 }
 
 func catalogueRow(m measures.Measure) []any {
@@ -377,8 +422,8 @@ func aggregateSchema() aggregateTabs {
 		funnel: table{name: "funnel", orderBy: "(measure_id, month, force_id)", columns: []column{
 			{"measure_id", "String"}, {"month", "Date"}, {"force_id", "String"},
 			{"value", nf}, {"numerator", nf}, {"denominator", nf}, {"suppressed", "UInt8"},
-			{"target", "Float64"}, {"lower95", "Float64"}, {"upper95", "Float64"}, {"lower998", "Float64"}, {"upper998", "Float64"},
-			{"position95", "String"}, {"position998", "String"}, {"phi", "Float64"}, {"tau2", "Float64"}, {"adjusted", "UInt8"},
+			{"target", nf}, {"lower95", nf}, {"upper95", nf}, {"lower998", nf}, {"upper998", nf},
+			{"position95", "String"}, {"position998", "String"}, {"phi", nf}, {"tau2", nf}, {"adjusted", "UInt8"},
 		}},
 		catalogue: table{name: "catalogue", orderBy: "measure_id", columns: []column{
 			{"measure_id", "String"}, {"title", "String"}, {"definition", "String"}, {"unit", "String"}, {"kind", "String"},
