@@ -154,7 +154,7 @@ func spcFigure(m Measure, s Series) figure {
 	id := "spc-" + m.ID + "-" + s.Force
 	return figure{
 		ID: id, Alt: alt, Variation: s.Variation, Assurance: s.Assurance,
-		Caption: fmt.Sprintf("%s, %s (%s), by month. %s", m.Title, forceName(s.Force), m.Unit, alt),
+		Caption: fmt.Sprintf("%s, %s (%s), by month; limits computed from the published values. %s", m.Title, forceName(s.Force), m.Unit, alt),
 		SVG:     chart.LayoutSPC(pts, m.Target, chart.SPCBox()).SVG(title, alt),
 	}
 }
@@ -248,7 +248,7 @@ func funnelFigure(m Measure, f Funnel) figure {
 	title := m.Title + ": funnel plot comparing forces"
 	return figure{
 		ID: id, Alt: alt,
-		Caption: fmt.Sprintf("%s by force against its denominator, %s, with 95%% and 99.8%% limits. %s", m.Title, f.Month.Format("January 2006"), alt),
+		Caption: fmt.Sprintf("%s by force against its denominator, %s, with 95%% and 99.8%% limits computed from the published counts of the forces shown. %s", m.Title, f.Month.Format("January 2006"), alt),
 		SVG:     chart.LayoutFunnel(units, f.Target, limits, lo, hi, chart.FunnelBox()).SVG(id, title, alt),
 	}
 }

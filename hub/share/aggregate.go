@@ -221,7 +221,7 @@ func disclose(m measures.Measure, r disclosure.Rule, th measures.Thresholds, c c
 		if s || n == 0 {
 			return published{suppressed: s, denominator: nilIf(s, n)}
 		}
-		v := math.Round(c.numerator / MedianStep) * MedianStep
+		v := math.Round(c.numerator/MedianStep) * MedianStep
 		return published{value: &v, numerator: &v, denominator: &n}
 	default: // measures.Ratio: observed ÷ expected
 		num, s1 := count(c.numerator)
