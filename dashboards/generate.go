@@ -40,7 +40,7 @@ type Options struct {
 	// http://prometheus:9090).
 	PrometheusURL string
 	// HubTarget is where Prometheus scrapes the hub's /metrics (default
-	// hub:8080).
+	// hub:9464).
 	HubTarget string
 	// DashboardsPath is where Grafana finds the dashboards directory, as
 	// its provisioning sees it (default /var/lib/grafana/dashboards).
@@ -186,7 +186,7 @@ func (opts Options) withDefaults() Options {
 		opts.PrometheusURL = "http://prometheus:9090"
 	}
 	if opts.HubTarget == "" {
-		opts.HubTarget = "hub:8080"
+		opts.HubTarget = "hub:9464"
 	}
 	if opts.DashboardsPath == "" {
 		opts.DashboardsPath = "/var/lib/grafana/dashboards"

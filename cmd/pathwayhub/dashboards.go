@@ -43,7 +43,7 @@ The recipients' ClickHouse passwords come from the hub's passwords file
 	f.StringVar(&chHost, "grafana-clickhouse-host", "clickhouse", "ClickHouse host as Grafana reaches it")
 	f.IntVar(&chPort, "grafana-clickhouse-port", 9000, "ClickHouse native port as Grafana reaches it")
 	f.StringVar(&promURL, "prometheus-url", "http://prometheus:9090", "Prometheus URL as Grafana reaches it")
-	f.StringVar(&hubTarget, "hub-target", "hub:8080", "the hub's address as Prometheus scrapes it")
+	f.StringVar(&hubTarget, "hub-target", "hub:9464", "the hub's address as Prometheus scrapes it")
 	f.StringVar(&dashPath, "dashboards-path", "/var/lib/grafana/dashboards", "where Grafana finds DIR/grafana/dashboards")
 	_ = cmd.MarkFlagRequired("out")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {

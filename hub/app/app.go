@@ -2,10 +2,11 @@
 // applies the migrations, loads the data-sharing agreements into the policy
 // engine, builds the ingest, access and evidence services, the live pathway
 // monitor and the share publisher, and serves the Connect API, the evidence
-// pages, gRPC reflection, health checks and /metrics on one HTTP server. Every long-running part is an actor
-// in one run group (HTTP server, policy watcher, SIGHUP reloader, monitor,
-// publisher, signals); the first to stop stops the rest, and shutdown is
-// graceful within a bound.
+// pages, gRPC reflection and health checks on one HTTP server, and /metrics
+// on another (loopback by default: it is for operators). Every long-running
+// part is an actor in one run group (HTTP servers, policy watcher, SIGHUP
+// reloader, monitor, publisher, signals); the first to stop stops the rest,
+// and shutdown is graceful within a bound.
 package app
 
 import (
@@ -74,6 +75,9 @@ type Options struct {
 type Info struct {
 	// URL is the base URL of the API, e.g. "http://127.0.0.1:8080".
 	URL string
+	// MetricsURL is the base URL of Prometheus's /metrics, on a listener of
+	// its own, e.g. "http://127.0.0.1:9464".
+	MetricsURL string
 	// ClickHouseAddr is the native address of the ClickHouse in use.
 	ClickHouseAddr string
 	// Database is the raw database.
@@ -185,11 +189,22 @@ func Run(ctx context.Context, opts Options) error {
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(healthChecker{conn: conn}))
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	metricsMux := http.NewServeMux()
+	metricsMux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
 	var lc net.ListenConfig
+	metricsLn, err := lc.Listen(ctx, "tcp", cfg.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("app: listen %s: %w", cfg.MetricsListen, err)
+	}
+	metricsServer := &http.Server{
+		Handler: metricsMux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 	ln, err := lc.Listen(ctx, "tcp", cfg.Listen)
 	if err != nil {
+		_ = metricsLn.Close()
 		return fmt.Errorf("app: listen %s: %w", cfg.Listen, err)
 	}
 	server := &http.Server{
@@ -208,7 +223,8 @@ func Run(ctx context.Context, opts Options) error {
 		server.Protocols.SetUnencryptedHTTP2(true)
 	}
 	info := Info{
-		URL: scheme + "://" + ln.Addr().String(), ClickHouseAddr: chAddr, Database: cfg.ClickHouse.Database,
+		URL: scheme + "://" + ln.Addr().String(), MetricsURL: "http://" + metricsLn.Addr().String(),
+		ClickHouseAddr: chAddr, Database: cfg.ClickHouse.Database,
 		UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: cfg.Shares.Prefix, Publish: svc.publisher.PublishAll, Policy: svc.policy,
 	}
 
@@ -233,6 +249,16 @@ func Run(ctx context.Context, opts Options) error {
 		if err := server.Shutdown(sctx); err != nil {
 			logger.Warn("graceful shutdown incomplete", "err", err)
 		}
+	})
+	g.Add(func() error {
+		if err := metricsServer.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	}, func(error) {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+		defer cancel()
+		_ = metricsServer.Shutdown(sctx)
 	})
 	runCtx, cancel := context.WithCancel(ctx)
 	g.Add(func() error {

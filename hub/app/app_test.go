@@ -27,6 +27,7 @@ func TestMain(m *testing.M) { os.Exit(chservertest.Main(m, &srv)) }
 func TestSIGTERMStopsTheHubCleanly(t *testing.T) {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.MetricsListen = "127.0.0.1:0"
 	cfg.ClickHouse.Addr = srv.Addr()
 	cfg.ClickHouse.Database = "t_sigterm"
 	cfg.Shares.Prefix = "s_sigterm_"

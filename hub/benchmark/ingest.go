@@ -292,8 +292,13 @@ func (e *env) startHub(ctx context.Context, credFile string, creds *auth.Credent
 	if err != nil {
 		return nil, err
 	}
+	metricsPort, err := freePort(ctx)
+	if err != nil {
+		return nil, err
+	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := []string{"serve", "--listen", addr, "--credentials", credFile, "--agreements", agreements,
+	metricsAddr := "127.0.0.1:" + strconv.Itoa(metricsPort)
+	args := []string{"serve", "--listen", addr, "--metrics-listen", metricsAddr, "--credentials", credFile, "--agreements", agreements,
 		"--clickhouse", e.srv.Addr(), "--clickhouse-database", hubDatabase, "--data-dir", hubDir, "--log-level", "warn"}
 	e.report.HubCommand = append([]string{e.cfg.HubBinary}, args...)
 	logFile, err := os.Create(filepath.Join(hubDir, "hub.log"))
@@ -324,7 +329,7 @@ func (e *env) startHub(ctx context.Context, credFile string, creds *auth.Credent
 		},
 		rss: func() (int64, error) { return peakRSS(cmd.Process.Pid) },
 	}
-	if err := waitServing(ctx, h.url, done); err != nil {
+	if err := waitServing(ctx, "http://"+metricsAddr, done); err != nil {
 		_ = h.stop()
 		return nil, fmt.Errorf("hub did not start (see %s): %w", filepath.Join(hubDir, "hub.log"), err)
 	}
@@ -334,6 +339,7 @@ func (e *env) startHub(ctx context.Context, credFile string, creds *auth.Credent
 func (e *env) inProcessHub(ctx context.Context, hubDir, agreements string, creds *auth.Credentials) (*hub, error) {
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.MetricsListen = "127.0.0.1:0"
 	cfg.ClickHouse.Addr = e.srv.Addr()
 	cfg.ClickHouse.Database = hubDatabase
 	cfg.DataDir = hubDir

@@ -23,8 +23,14 @@ import (
 // Config is the hub's configuration. Field comments are the documentation of
 // each setting; the flag and environment names are in the settings table.
 type Config struct {
-	// Listen is the address the API and /metrics listen on.
+	// Listen is the address the API, evidence pages, reflection and health
+	// checks listen on.
 	Listen string `yaml:"listen"`
+	// MetricsListen is the address Prometheus's /metrics is served on, apart
+	// from the API: the metrics carry per-force live counts and per-feed
+	// rejection counts that the agreements give only to supervisors and
+	// operators, so by default only this machine can read them.
+	MetricsListen string `yaml:"metrics_listen"`
 	// TLSCert and TLSKey, when both set, serve HTTPS (HTTP/2 and HTTP/1.1);
 	// otherwise the hub serves cleartext HTTP/2 (h2c) and HTTP/1.1, for local
 	// use behind a TLS-terminating proxy.
@@ -97,6 +103,7 @@ type ClickHouse struct {
 func Default() Config {
 	return Config{
 		Listen:          "127.0.0.1:8080",
+		MetricsListen:   "127.0.0.1:9464",
 		ClickHouse:      ClickHouse{Database: "pathway", Username: "default"},
 		DataDir:         "var",
 		LogLevel:        "info",
@@ -118,7 +125,8 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"listen", "PATHWAYHUB_LISTEN", "address for the API and /metrics", func(c *Config) any { return &c.Listen }},
+	{"listen", "PATHWAYHUB_LISTEN", "address for the API, evidence pages, reflection and health checks", func(c *Config) any { return &c.Listen }},
+	{"metrics-listen", "PATHWAYHUB_METRICS_LISTEN", "address for Prometheus /metrics (operators only: it carries per-force live counts)", func(c *Config) any { return &c.MetricsListen }},
 	{"tls-cert", "PATHWAYHUB_TLS_CERT", "TLS certificate file (with --tls-key: serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
 	{"tls-key", "PATHWAYHUB_TLS_KEY", "TLS private key file", func(c *Config) any { return &c.TLSKey }},
 	{"credentials", "PATHWAYHUB_CREDENTIALS", "credentials file mapping token hashes to forces and trusts", func(c *Config) any { return &c.Credentials }},
@@ -252,6 +260,9 @@ func (c *Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	}
+	if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
+		errs = append(errs, fmt.Errorf("metrics_listen: %q is not host:port", c.MetricsListen))
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		errs = append(errs, errors.New("tls_cert and tls_key: set both or neither"))

@@ -234,7 +234,7 @@ func WriteMonthlyTable(out io.Writer, counts []store.MonthCount) error {
 func printWhereToLook(out io.Writer, info app.Info, dir string) {
 	fmt.Fprintf(out, `
 Where to look:
-  metrics:      curl -s %[1]s/metrics | grep pathwayhub_ingest
+  metrics:      curl -s %[11]s/metrics | grep pathwayhub_ingest   (operators only; its own listener)
   counts:       go run ./cmd/pathwayctl stats --clickhouse %[2]s --database %[3]s
   reflection:   grpcurl -plaintext %[4]s list
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
@@ -247,7 +247,7 @@ Where to look:
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
 		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), info.UsersFile, info.PasswordsFile,
-		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix)
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL)
 }
 
 // liveSink submits the live feed through the API with each org's token.

@@ -501,7 +501,7 @@ func TestPlainJSONAndReflection(t *testing.T) {
 
 func getMetrics(t *testing.T, h *hub) (int, string) {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.URL+"/metrics", nil)
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.MetricsURL+"/metrics", nil)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

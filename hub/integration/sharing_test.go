@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"maps"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -594,7 +596,7 @@ func metricValue(t *testing.T, h *hub, series string) float64 {
 
 func metricLines(t *testing.T, h *hub) []string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.URL+"/metrics", nil)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.MetricsURL+"/metrics", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -752,5 +754,36 @@ func TestFirstPublishedMonthSeesTheYearBefore(t *testing.T) {
 	}
 	if n := h.count(t, "SELECT count() FROM "+db+".measures WHERE measure_id = 's136_detentions' AND month < toDate(?)", first.Format(time.DateOnly)); n != 0 {
 		t.Errorf("%d rows published for months before the window", n)
+	}
+}
+
+// /metrics carries per-force live counts that only supervisors and
+// operators may see: it is not served where recipients call the API, but on
+// a listener of its own, on loopback unless configured otherwise.
+func TestMetricsAreServedApartFromTheAPI(t *testing.T) {
+	t.Parallel()
+	h := startSharingHub(t)
+	get := func(url string) (int, string) {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+nclToken)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, body := get(h.info.URL + "/metrics"); code == http.StatusOK || strings.Contains(body, "pathway_live_") {
+		t.Errorf("the API listener serves /metrics to a commissioner: %d", code)
+	}
+	if code, body := get(h.info.MetricsURL + "/metrics"); code != http.StatusOK || !strings.Contains(body, "pathwayhub_ingest") {
+		t.Errorf("the metrics listener: %d", code)
+	}
+	if host, _, _ := net.SplitHostPort(config.Default().MetricsListen); host != "127.0.0.1" {
+		t.Errorf("/metrics listens on %q by default, want loopback", config.Default().MetricsListen)
 	}
 }

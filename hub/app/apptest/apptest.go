@@ -55,6 +55,7 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials, opts ...Option)
 	}
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
+	cfg.MetricsListen = "127.0.0.1:0"
 	cfg.ClickHouse.Addr = chAddr
 	cfg.ClickHouse.Database = "t_" + hex.EncodeToString(b[:])
 	cfg.Shares.Prefix = "s" + hex.EncodeToString(b[:]) + "_"
