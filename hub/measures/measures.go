@@ -141,5 +141,38 @@ func (m Measure) ExpectedPerCount(force string) (float64, bool) {
 	return f, ok && f > 0
 }
 
+// Disclosure says, in plain English, how the measure's published figures
+// are made safe under an agreement's threshold and rounding (the hub's
+// disclosure model; see the README). Every figure is a disclosed count or
+// is computed from disclosed counts and public figures only.
+func (m Measure) Disclosure() string {
+	const stats = " SPC centre lines, limits and signals are computed from the published values, with suppressed months left out."
+	switch m.Kind {
+	case Count:
+		if m.spec.perEvent != nil {
+			return "The number of events is suppressed when small and otherwise rounded; the value is that rounded number times the " +
+				"fixed amount per event, so it is suppressed with it." + stats
+		}
+		return "The count is suppressed when small and otherwise rounded." + stats
+	case Proportion:
+		s := "Numerator and denominator are each suppressed when small and otherwise rounded; the value is formed from the rounded " +
+			"counts and suppressed with either." + stats
+		if m.Funnel {
+			s += " Funnel plots are made from the published counts of the forces shown: the centre is their pooled proportion, and a " +
+				"force whose counts are suppressed has no position or limits."
+		}
+		return s
+	case Rate:
+		return "The count is suppressed when small and otherwise rounded; the rate is that rounded count over the published " +
+			"population, suppressed with it." + stats
+	case Median:
+		return "Shown only when the number of observations (itself rounded) is over the threshold, in whole minutes." + stats
+	default:
+		return "The observed count and the comparison count are each suppressed when small and otherwise rounded; expected is the " +
+			"rounded comparison count times the published population factor, and the ratio is suppressed when either count is, or " +
+			"when fewer than the threshold are expected." + stats
+	}
+}
+
 // ptr returns a pointer to a constant, for Measure.Target.
 func ptr(v float64) *float64 { return &v }

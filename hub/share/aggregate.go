@@ -399,7 +399,7 @@ func finiteOrNil(ok bool, v float64) *float64 {
 
 func catalogueRow(m measures.Measure) []any {
 	return []any{m.ID, m.Title, m.Definition, m.Unit, string(m.Kind), string(m.Direction), m.Target, m.Multiplier,
-		flag(m.Funnel), m.NumeratorDef, m.DenominatorDef}
+		flag(m.Funnel), m.NumeratorDef, m.DenominatorDef, m.Disclosure()}
 }
 
 // aggregateTabs are the tables of an aggregate share.
@@ -428,7 +428,7 @@ func aggregateSchema() aggregateTabs {
 		catalogue: table{name: "catalogue", orderBy: "measure_id", columns: []column{
 			{"measure_id", "String"}, {"title", "String"}, {"definition", "String"}, {"unit", "String"}, {"kind", "String"},
 			{"direction", "String"}, {"target", nf}, {"multiplier", "Float64"}, {"funnel", "UInt8"},
-			{"numerator_definition", "String"}, {"denominator_definition", "String"},
+			{"numerator_definition", "String"}, {"denominator_definition", "String"}, {"disclosure", "String"},
 		}},
 		rejections: table{name: "feed_rejections", orderBy: "(force_id, month, field, code)", columns: []column{
 			{"force_id", "String"}, {"month", "Date"}, {"field", "String"}, {"code", "String"},

@@ -548,7 +548,8 @@ type SeriesPoint struct {
 	Denominator *float64 `protobuf:"fixed64,4,opt,name=denominator,proto3,oneof" json:"denominator,omitempty"`
 	// True when disclosure control suppressed the value.
 	Suppressed bool `protobuf:"varint,5,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
-	// The SPC centre line (mean) at this month; absent when there are no limits.
+	// The SPC centre line (mean) at this month, computed from the series' published values
+	// (suppressed months left out); absent when there are no limits or the month is suppressed.
 	Mean *float64 `protobuf:"fixed64,6,opt,name=mean,proto3,oneof" json:"mean,omitempty"`
 	// The lower process limit (mean − 3σ) at this month.
 	Lpl *float64 `protobuf:"fixed64,7,opt,name=lpl,proto3,oneof" json:"lpl,omitempty"`
@@ -671,7 +672,8 @@ type FunnelPlot struct {
 	MeasureId string `protobuf:"bytes,1,opt,name=measure_id,json=measureId,proto3" json:"measure_id,omitempty"`
 	// The month, "YYYY-MM".
 	Month string `protobuf:"bytes,2,opt,name=month,proto3" json:"month,omitempty"`
-	// The centre line: the pooled value of every force in scope (× the measure's multiplier).
+	// The centre line: the pooled value of the forces shown, from their published (rounded)
+	// counts (× the measure's multiplier). Forces whose counts are suppressed are not pooled.
 	Target float64 `protobuf:"fixed64,3,opt,name=target,proto3" json:"target,omitempty"`
 	// The dispersion ratio φ; zero when over-dispersion was not estimated.
 	Phi float64 `protobuf:"fixed64,4,opt,name=phi,proto3" json:"phi,omitempty"`
@@ -777,7 +779,8 @@ type FunnelUnit struct {
 	Denominator *float64 `protobuf:"fixed64,4,opt,name=denominator,proto3,oneof" json:"denominator,omitempty"`
 	// True when disclosure control suppressed the force's counts.
 	Suppressed bool `protobuf:"varint,5,opt,name=suppressed,proto3" json:"suppressed,omitempty"`
-	// The 95% limits at the force's own denominator.
+	// The 95% limits at the force's own published denominator; 0 (absent) when the force's
+	// counts are suppressed: such a force is not on the plot.
 	Lower95 float64 `protobuf:"fixed64,6,opt,name=lower95,proto3" json:"lower95,omitempty"`
 	// The upper 95% limit.
 	Upper95 float64 `protobuf:"fixed64,7,opt,name=upper95,proto3" json:"upper95,omitempty"`
@@ -785,7 +788,7 @@ type FunnelUnit struct {
 	Lower998 float64 `protobuf:"fixed64,8,opt,name=lower998,proto3" json:"lower998,omitempty"`
 	// The upper 99.8% limit.
 	Upper998 float64 `protobuf:"fixed64,9,opt,name=upper998,proto3" json:"upper998,omitempty"`
-	// Where the force lies against the 95% limits: "within", "low" or "high".
+	// Where the force lies against the 95% limits: "within", "low", "high", or "suppressed".
 	Position95 string `protobuf:"bytes,10,opt,name=position95,proto3" json:"position95,omitempty"`
 	// Against the 99.8% limits: "within", "low", "high", or "suppressed".
 	Position998   string `protobuf:"bytes,11,opt,name=position998,proto3" json:"position998,omitempty"`
