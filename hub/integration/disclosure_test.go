@@ -271,6 +271,11 @@ func (v *shareView) underived() []string {
 				}
 			}
 		}
+		for _, r := range rs {
+			for _, c := range v.disclosedCounts(k[0], k[1], r) {
+				out = append(out, fmt.Sprintf("%s %s %s: %s", k[0], k[1], r.month.Format("2006-01"), c))
+			}
+		}
 		if len(points) == 0 {
 			continue
 		}
@@ -341,6 +346,47 @@ func (v *shareView) underived() []string {
 		}
 	}
 	slices.Sort(out)
+	return out
+}
+
+// disclosedCounts lists the published numbers of r that stand for counts
+// but are not disclosed counts: a count is 0, or a multiple of the base
+// over the threshold. Officer hours are checked as deployments (hours ÷
+// hours per deployment), and a ratio's expected count as the comparison
+// count (expected ÷ the public population factor), so a figure that is a
+// count times a known factor cannot hide a small count either.
+func (v *shareView) disclosedCounts(measure, force string, r shareRow) []string {
+	m, _ := measures.ByID(measure)
+	var counts []*float64
+	switch r.kind {
+	case "count":
+		if r.value != nil {
+			x := *r.value / m.PerEvent(measures.DefaultThresholds())
+			counts = []*float64{&x}
+		}
+	case "proportion":
+		counts = []*float64{r.numerator, r.denominator}
+	case "rate":
+		counts = []*float64{r.numerator}
+	case "median":
+		counts = []*float64{r.denominator}
+	case "ratio":
+		counts = []*float64{r.numerator}
+		if f, ok := m.ExpectedPerCount(force); ok && r.denominator != nil {
+			x := *r.denominator / f
+			counts = append(counts, &x)
+		}
+	}
+	var out []string
+	for _, c := range counts {
+		if c == nil || *c == 0 {
+			continue
+		}
+		n := math.Round(*c)
+		if math.Abs(*c-n) > 1e-6 || n <= float64(v.threshold) || int64(n)%int64(v.base) != 0 {
+			out = append(out, fmt.Sprintf("the published figure stands for a count of %v, which is not a disclosed count", *c))
+		}
+	}
 	return out
 }
 
