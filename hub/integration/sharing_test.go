@@ -773,8 +773,8 @@ func TestMetricsAreServedApartFromTheAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
 		return resp.StatusCode, string(body)
 	}
 	if code, body := get(h.info.URL + "/metrics"); code == http.StatusOK || strings.Contains(body, "pathway_live_") {
