@@ -14,16 +14,16 @@ import (
 // funnelMethod says how a funnel plot is made.
 const funnelMethod = "a funnel plot (Spiegelhalter 2005) of the latest month in the time range. Each point is a " +
 	"force: its value against the number of people or events it is based on (the denominator). The centre line " +
-	"is the pooled proportion of all forces; the funnels are the 95% and 99.8% control limits, sin²(asin√p₀ ± " +
+	"is the pooled proportion of the forces shown, from their published counts; the funnels are the 95% and 99.8% control limits, sin²(asin√p₀ ± " +
 	"z·√(1/(4n) + τ²)) with z = 1.96 and 3.09, where τ² allows for over-dispersion between forces when there " +
 	"are enough of them (0 otherwise). A force outside the 99.8% funnel differs by more than chance alone " +
 	"would explain; inside, differences are noise. Forces are not ranked: position inside the funnel means " +
-	"nothing. Points are the published (rounded) counts; a suppressed force has no point."
+	"nothing. Points are the published (rounded) counts; a suppressed force has no point and is not pooled."
 
 // latestFunnelMonth selects the last month of measure id's funnel table in
-// the time range.
+// the time range that has a plot (some force's counts published).
 func latestFunnelMonth(a Audience, id string) string {
-	return fmt.Sprintf("(SELECT max(month) FROM %s.funnel WHERE measure_id = %s AND %s)", a.Database, quote(id), monthFilter)
+	return fmt.Sprintf("(SELECT max(month) FROM %s.funnel WHERE measure_id = %s AND isNotNull(target) AND %s)", a.Database, quote(id), monthFilter)
 }
 
 // funnelPointsSQL is one point per force.
@@ -48,7 +48,7 @@ func funnelLimitsSQL(a Audience, m measures.Measure) string {
 		"FROM (\n  SELECT p0, t2, (arrayJoin(range(" + steps + ")) + 1) * largest * 1.2 / " + steps + " AS n\n" +
 		"  FROM (\n    SELECT any(target) / " + mult + " AS p0, if(any(adjusted) = 1, any(tau2), 0) AS t2, " +
 		"greatest(1, max(ifNull(denominator, 0))) AS largest\n" +
-		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n)\nORDER BY n"
+		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n  WHERE isNotNull(p0)\n)\nORDER BY n"
 }
 
 // funnelPanel is the funnel plot of a proportion measure.

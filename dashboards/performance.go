@@ -18,8 +18,8 @@ const spcMethod = "an XmR statistical process control chart (NHS England 'Making
 	"when they show special cause variation: a point beyond a limit, a run of 7 rising or falling, 2 of 3 " +
 	"beyond two-thirds of the way to a limit, or 7 on one side of the centre. Blue is an improvement, " +
 	"orange a concern, purple a change in a measure where neither way is better; uncoloured points are " +
-	"common cause variation, the system's usual noise. SPC is computed inside the hub on unrounded values; " +
-	"a suppressed month shows no point."
+	"common cause variation, the system's usual noise. SPC is computed from the published (rounded) values; " +
+	"a suppressed month is left out and shows no point."
 
 // variationIcons and assuranceIcons render spc_summary's codes for people.
 var (
