@@ -18,4 +18,6 @@ COPY policy/agreements /etc/pathwayhub/agreements
 USER pathwayhub
 EXPOSE 8080
 ENTRYPOINT ["pathwayhub"]
-CMD ["serve", "--listen", "0.0.0.0:8080", "--agreements", "/etc/pathwayhub/agreements/london"]
+# Plaintext on all interfaces of the container: run it behind a proxy that
+# terminates TLS, or give --tls-cert and --tls-key instead.
+CMD ["serve", "--listen", "0.0.0.0:8080", "--insecure-plaintext", "--agreements", "/etc/pathwayhub/agreements/london"]

@@ -23,6 +23,7 @@ type composeFile struct {
 		Command     []string          `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
 		Volumes     []string          `yaml:"volumes"`
+		Ports       []string          `yaml:"ports"`
 		DependsOn   map[string]struct {
 			Condition string `yaml:"condition"`
 		} `yaml:"depends_on"`
@@ -115,6 +116,26 @@ func TestComposeFile(t *testing.T) {
 		if !strings.Contains(hub, want) {
 			t.Errorf("hub command lacks %s: %s", want, hub)
 		}
+	}
+	// Safe defaults on a network: every published port on loopback only,
+	// and Grafana (holding every recipient's datasource password) with a
+	// generated admin password.
+	for name, s := range c.Services {
+		for _, p := range s.Ports {
+			if !strings.HasPrefix(p, "127.0.0.1:") {
+				t.Errorf("%s publishes %q beyond this machine", name, p)
+			}
+		}
+	}
+	if got := c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD__FILE"]; got == "" || mounts["grafana"]["/secrets"] != mounts["init"]["/secrets"] {
+		t.Errorf("grafana's admin password is not the generated one (%q)", got)
+	}
+	initScript, err := os.ReadFile(filepath.Join(repoRoot, "deploy", "compose", "init.sh"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(initScript), strings.TrimPrefix(c.Services["grafana"].Environment["GF_SECURITY_ADMIN_PASSWORD__FILE"], "/secrets/")) {
+		t.Error("init.sh does not write grafana's admin password file")
 	}
 	if !strings.Contains(c.Services["grafana"].Environment["GF_INSTALL_PLUGINS"], "grafana-clickhouse-datasource") {
 		t.Error("grafana does not install the ClickHouse plugin")

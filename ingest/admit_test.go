@@ -21,7 +21,7 @@ func TestAdmitBoundsBytesInFlight(t *testing.T) {
 		t.Fatal(err)
 	}
 	const limit, size = 1_000_000, 400_000
-	s := &Service{metrics: m, inflight: newInflight(limit), inflightBytes: limit}
+	s := &Service{metrics: m, admission: newAdmission(limit)}
 	var now, most atomic.Int64
 	srv := httptest.NewServer(s.admit(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := now.Add(r.ContentLength)
@@ -74,8 +74,8 @@ func TestAdmitGivesUpWithTheClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Service{metrics: m, inflight: newInflight(10), inflightBytes: 10}
-	if !s.inflight.TryAcquire(10) { // the hub is full
+	s := &Service{metrics: m, admission: newAdmission(10)}
+	if !s.admission.total.TryAcquire(10) { // the hub is full
 		t.Fatal("could not fill the limit")
 	}
 	called := false
@@ -87,5 +87,50 @@ func TestAdmitGivesUpWithTheClient(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if called || rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("handler called %v, status %d; want not called and 503", called, rec.Code)
+	}
+}
+
+// TestAdmissionShares: one organisation may hold at most half the budget,
+// so another is admitted while it is full; a compressed or unsized body is
+// charged as the largest body the handler reads.
+func TestAdmissionShares(t *testing.T) {
+	t.Parallel()
+	a := newAdmission(100)
+	releaseA, charged, err := a.acquire(t.Context(), "force/a", 1000)
+	if err != nil || charged != 50 {
+		t.Fatalf("first request charged %d, %v; want the share, 50", charged, err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if _, _, err := a.acquire(ctx, "force/a", 1); err == nil {
+		t.Error("force/a was admitted beyond its share")
+	}
+	releaseB, _, err := a.acquire(t.Context(), "force/b", 50)
+	if err != nil {
+		t.Fatalf("force/b was kept out by force/a: %v", err)
+	}
+	releaseA()
+	releaseB()
+	if len(a.orgs) != 0 {
+		t.Errorf("%d organisations still held", len(a.orgs))
+	}
+
+	for _, tc := range []struct {
+		header map[string]string
+		want   bool
+	}{
+		{map[string]string{"Content-Encoding": "gzip"}, true},
+		{map[string]string{"Connect-Content-Encoding": "gzip"}, true},
+		{map[string]string{"Grpc-Encoding": "gzip"}, true},
+		{map[string]string{"Grpc-Encoding": "identity"}, false},
+		{map[string]string{}, false},
+	} {
+		h := http.Header{}
+		for k, v := range tc.header {
+			h.Set(k, v)
+		}
+		if got := compressed(h); got != tc.want {
+			t.Errorf("compressed(%v) = %v, want %v", tc.header, got, tc.want)
+		}
 	}
 }

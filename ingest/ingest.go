@@ -24,10 +24,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
-	"golang.org/x/sync/semaphore"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pathwayhub/pathwayhub/hub/auth"
@@ -93,9 +93,8 @@ type Service struct {
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
-	// inflight admits requests by their bytes (nil: no bound).
-	inflight      *semaphore.Weighted
-	inflightBytes int64
+	// admission admits requests by their bytes (nil: no bound).
+	admission *admission
 	// locks serialises batches of the same organisation, so two concurrent
 	// batches cannot both judge the same record new.
 	locks sync.Map // string → *sync.Mutex
@@ -109,10 +108,11 @@ func New(opts Options) (*Service, error) {
 		return nil, errors.New("ingest: Store and Validator are required")
 	}
 	s := &Service{store: opts.Store, valid: opts.Validator, policy: opts.Policy, stored: opts.Stored, logger: opts.Logger, now: opts.Now}
-	if s.inflightBytes = opts.InflightBytes; s.inflightBytes == 0 {
-		s.inflightBytes = DefaultInflightBytes
+	limit := opts.InflightBytes
+	if limit == 0 {
+		limit = DefaultInflightBytes
 	}
-	s.inflight = newInflight(s.inflightBytes)
+	s.admission = newAdmission(limit)
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -163,7 +163,7 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 	var candidates []judged
 	for i, rec := range recs {
 		report := s.valid.Incident(rec)
-		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: rec.GetIncidentRef(), Revision: rec.GetRevision(), Warnings: report.Warnings}
+		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(rec.GetIncidentRef()), Revision: rec.GetRevision(), Warnings: report.Warnings}
 		results[i] = res
 		if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
 			res.Warnings = append(res.Warnings, &pathwayv1.FieldViolation{
@@ -235,7 +235,7 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 	var candidates []judged
 	for i, u := range ups {
 		report := s.valid.HealthUpdate(u)
-		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: u.GetIncidentRef(), Revision: u.GetRevision(), Warnings: report.Warnings}
+		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
 		results[i] = res
 		if !report.OK() {
 			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
@@ -390,6 +390,24 @@ func (s *Service) allowed(ctx context.Context, org auth.Org, dataset string, can
 		})
 	}
 	return out, nil
+}
+
+// MaxEcho is the most bytes of a value a response echoes back: a valid
+// incident_ref is far shorter, and an invalid one of megabytes must not come
+// back in full.
+const MaxEcho = 128
+
+// echo returns s cut to MaxEcho bytes (at a character boundary) with "…"
+// when longer.
+func echo(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	cut := MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // placeOf picks the place-of-safety organisation a trust's update is judged

@@ -1,9 +1,18 @@
 #!/bin/sh
 # Makes demo credentials for the simulated forces, once: the hub's
 # credentials file (token hashes) and one token file per force for the
-# simulator. Run by compose.yaml's init service.
+# simulator; and Grafana's admin password. Run by compose.yaml's init
+# service.
 set -eu
 dir=/secrets
+if [ ! -s "$dir/grafana-admin-password" ]; then
+	umask 077
+	head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$dir/grafana-admin-password.tmp"
+	# Grafana runs as its own user: readable, in a volume only it and init mount.
+	chmod 0644 "$dir/grafana-admin-password.tmp"
+	mv "$dir/grafana-admin-password.tmp" "$dir/grafana-admin-password"
+	echo "init: wrote Grafana's admin password to $dir/grafana-admin-password"
+fi
 if [ -s "$dir/credentials.yaml" ]; then
 	echo "init: credentials already in $dir"
 	exit 0

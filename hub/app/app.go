@@ -179,16 +179,31 @@ func Run(ctx context.Context, opts Options) error {
 	}
 
 	mux := http.NewServeMux()
+	authFailures := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "pathwayhub_auth_failures_total", Help: "API requests refused for a missing, unknown or revoked token, before their body was read.",
+	})
+	if err := reg.Register(authFailures); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	// Authentication comes first, in HTTP middleware: an anonymous request
+	// is refused before admission, and before its body is read,
+	// decompressed or decoded. The interceptor checks again per call.
+	authenticated := func(path string, h http.Handler) (string, http.Handler) {
+		return path, creds.Middleware(h, authFailures.Inc, func(n uint64) {
+			logger.Warn("API requests refused: missing, unknown or revoked token", "refused", n)
+		})
+	}
 	authn := connect.WithInterceptors(creds.Interceptor())
-	mux.Handle(svc.ingest.Handler(authn))
-	mux.Handle(svc.access.Handler(authn))
-	mux.Handle(ev.Handler(authn))
-	mux.Handle("/evidence/", ev.Pages())
+	small := connect.WithReadMaxBytes(SmallRequestBytes)
+	mux.Handle(authenticated(svc.ingest.Handler(authn)))
+	mux.Handle(authenticated(svc.access.Handler(authn, small)))
+	mux.Handle(authenticated(ev.Handler(authn, small)))
+	mux.Handle("/evidence/", limitBody(ev.Pages()))
 	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName,
 		pathwayv1connect.EvidenceServiceName, grpchealth.HealthV1ServiceName)
-	mux.Handle(grpcreflect.NewHandlerV1(reflector))
-	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
-	mux.Handle(grpchealth.NewHandler(healthChecker{conn: conn}))
+	mux.Handle(limited(grpcreflect.NewHandlerV1(reflector, small)))
+	mux.Handle(limited(grpcreflect.NewHandlerV1Alpha(reflector, small)))
+	mux.Handle(limited(grpchealth.NewHandler(healthChecker{conn: conn}, small)))
 	metricsMux := http.NewServeMux()
 	metricsMux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
@@ -210,8 +225,14 @@ func Run(ctx context.Context, opts Options) error {
 	server := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		Protocols:         new(http.Protocols),
+		// A request's body must arrive within ReadTimeout; a response
+		// (an evidence pack's PDF is the slowest) within WriteTimeout; an
+		// idle keep-alive connection is closed after IdleTimeout.
+		ReadTimeout:  cfg.RequestReadTimeout,
+		WriteTimeout: 5 * time.Minute,
+		IdleTimeout:  time.Minute,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		Protocols:    new(http.Protocols),
 	}
 	server.Protocols.SetHTTP1(true)
 	scheme := "http"
@@ -219,8 +240,13 @@ func Run(ctx context.Context, opts Options) error {
 		scheme = "https"
 		server.Protocols.SetHTTP2(true)
 		server.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+		server.Handler = strictTransport(mux)
 	} else {
 		server.Protocols.SetUnencryptedHTTP2(true)
+		if host, _, _ := net.SplitHostPort(cfg.Listen); !config.Loopback(host) {
+			logger.Warn("serving without TLS on an address other machines can reach (--insecure-plaintext): "+
+				"tokens and health data cross the network in the clear unless a proxy in front terminates TLS", "listen", cfg.Listen)
+		}
 	}
 	info := Info{
 		URL: scheme + "://" + ln.Addr().String(), MetricsURL: "http://" + metricsLn.Addr().String(),
@@ -282,6 +308,32 @@ func Run(ctx context.Context, opts Options) error {
 	logger.Info("hub stopped")
 	return err
 }
+
+// strictTransport tells browsers to use HTTPS only for the hub (HSTS), for
+// a year.
+func strictTransport(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// SmallRequestBytes bounds the body of every request but a submission:
+// AccessService and EvidenceService calls, reflection, health checks and
+// the evidence pages' forms.
+const SmallRequestBytes = 64 << 10
+
+// limitBody refuses a body larger than SmallRequestBytes (as read, before
+// any decompression).
+func limitBody(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, SmallRequestBytes)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// limited is limitBody for a handler mounted at path.
+func limited(path string, h http.Handler) (string, http.Handler) { return path, limitBody(h) }
 
 // parts are the hub's services, built once ClickHouse is ready.
 type parts struct {

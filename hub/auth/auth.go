@@ -214,9 +214,10 @@ func (c *Credentials) Authenticate(h http.Header) (Org, error) {
 	return org, nil
 }
 
-// Interceptor returns a Connect interceptor that authenticates every unary
-// call and puts the organisation in the context. Streaming calls are refused
-// (the API has none).
+// Interceptor returns a Connect interceptor that authenticates every call,
+// unary and streaming, and puts the organisation in the context. It is the
+// second check: Middleware refuses an anonymous request before its body is
+// read.
 func (c *Credentials) Interceptor() connect.Interceptor {
 	return &interceptor{creds: c}
 }

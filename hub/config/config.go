@@ -31,6 +31,14 @@ type Config struct {
 	// rejection counts that the agreements give only to supervisors and
 	// operators, so by default only this machine can read them.
 	MetricsListen string `yaml:"metrics_listen"`
+	// InsecurePlaintext allows serving without TLS on an address other
+	// machines can reach: only for a hub behind a proxy that terminates TLS
+	// (compose, the Dockerfile). Tokens and health data cross the network.
+	InsecurePlaintext bool `yaml:"insecure_plaintext"`
+	// RequestReadTimeout bounds how long a request's body may take to
+	// arrive: a client that stalls or trickles is cut off then, and frees
+	// its share of the ingest budget.
+	RequestReadTimeout time.Duration `yaml:"request_read_timeout"`
 	// TLSCert and TLSKey, when both set, serve HTTPS (HTTP/2 and HTTP/1.1);
 	// otherwise the hub serves cleartext HTTP/2 (h2c) and HTTP/1.1, for local
 	// use behind a TLS-terminating proxy.
@@ -102,30 +110,35 @@ type ClickHouse struct {
 // Default returns the built-in defaults.
 func Default() Config {
 	return Config{
-		Listen:          "127.0.0.1:8080",
-		MetricsListen:   "127.0.0.1:9464",
-		ClickHouse:      ClickHouse{Database: "pathway", Username: "default"},
-		DataDir:         "var",
-		LogLevel:        "info",
-		LogFormat:       "text",
-		ShutdownTimeout: 15 * time.Second,
-		ClockSkew:       5 * time.Minute,
-		Shares:          Shares{Interval: 15 * time.Minute, Months: 36, Prefix: "share_"},
-		Thresholds:      measures.DefaultThresholds(),
-		MonitorInterval: 30 * time.Second,
-		// One largest request (16 MiB), or about four of 10,000 records.
-		IngestInflightBytes: 16 << 20,
+		Listen:        "127.0.0.1:8080",
+		MetricsListen: "127.0.0.1:9464",
+		// A 16 MiB batch at about 2 Mbit/s.
+		RequestReadTimeout: time.Minute,
+		ClickHouse:         ClickHouse{Database: "pathway", Username: "default"},
+		DataDir:            "var",
+		LogLevel:           "info",
+		LogFormat:          "text",
+		ShutdownTimeout:    15 * time.Second,
+		ClockSkew:          5 * time.Minute,
+		Shares:             Shares{Interval: 15 * time.Minute, Months: 36, Prefix: "share_"},
+		Thresholds:         measures.DefaultThresholds(),
+		MonitorInterval:    30 * time.Second,
+		// Two largest requests (16 MiB each), or about eight of 10,000
+		// records; each organisation may hold half.
+		IngestInflightBytes: 32 << 20,
 	}
 }
 
 // setting binds one field to its flag and environment variable.
 type setting struct {
 	flag, env, usage string
-	field            func(*Config) any // *string or *time.Duration
+	field            func(*Config) any // *string, *time.Duration, *int64 or *bool
 }
 
 var settings = []setting{
 	{"listen", "PATHWAYHUB_LISTEN", "address for the API, evidence pages, reflection and health checks", func(c *Config) any { return &c.Listen }},
+	{"insecure-plaintext", "PATHWAYHUB_INSECURE_PLAINTEXT", "serve without TLS on a non-loopback --listen (only behind a TLS-terminating proxy)", func(c *Config) any { return &c.InsecurePlaintext }},
+	{"request-read-timeout", "PATHWAYHUB_REQUEST_READ_TIMEOUT", "how long a request body may take to arrive", func(c *Config) any { return &c.RequestReadTimeout }},
 	{"metrics-listen", "PATHWAYHUB_METRICS_LISTEN", "address for Prometheus /metrics (operators only: it carries per-force live counts)", func(c *Config) any { return &c.MetricsListen }},
 	{"tls-cert", "PATHWAYHUB_TLS_CERT", "TLS certificate file (with --tls-key: serve HTTPS)", func(c *Config) any { return &c.TLSCert }},
 	{"tls-key", "PATHWAYHUB_TLS_KEY", "TLS private key file", func(c *Config) any { return &c.TLSKey }},
@@ -167,6 +180,8 @@ func RegisterFlags(fs *pflag.FlagSet) *Loader {
 			fs.DurationVar(p, s.flag, *p, usage)
 		case *int64:
 			fs.Int64Var(p, s.flag, *p, usage)
+		case *bool:
+			fs.BoolVar(p, s.flag, *p, usage)
 		}
 	}
 	return l
@@ -205,6 +220,8 @@ func (l *Loader) Load(getenv func(string) string) (Config, error) {
 			*p = *s.field(&l.flags).(*time.Duration)
 		case *int64:
 			*p = *s.field(&l.flags).(*int64)
+		case *bool:
+			*p = *s.field(&l.flags).(*bool)
 		}
 	}
 	if err := cfg.Validate(); err != nil {
@@ -251,15 +268,34 @@ func setFromString(p any, v string) error {
 			return err
 		}
 		*p = n
+	case *bool:
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return err
+		}
+		*p = b
 	}
 	return nil
+}
+
+// Loopback reports whether host (an IP address or name) is reachable only
+// from this machine.
+func Loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Validate checks the configuration and names the setting at fault.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+	if host, _, err := net.SplitHostPort(c.Listen); err != nil {
 		errs = append(errs, fmt.Errorf("listen: %q is not host:port", c.Listen))
+	} else if !Loopback(host) && c.TLSCert == "" && !c.InsecurePlaintext {
+		errs = append(errs, fmt.Errorf("listen: %q is reachable from other machines but has no TLS: set tls_cert and tls_key, "+
+			"or insecure_plaintext only behind a proxy that terminates TLS", c.Listen))
 	}
 	if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 		errs = append(errs, fmt.Errorf("metrics_listen: %q is not host:port", c.MetricsListen))
@@ -286,6 +322,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		errs = append(errs, fmt.Errorf("log_format: %q is not text or json", c.LogFormat))
+	}
+	if c.RequestReadTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("request_read_timeout: %v must be positive", c.RequestReadTimeout))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("shutdown_timeout: must be positive"))

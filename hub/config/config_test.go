@@ -45,6 +45,10 @@ func TestBadFiles(t *testing.T) {
 		"tls_half.bad.yaml":    {"tls_cert and tls_key"},
 		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:"},
 		"thresholds.bad.yaml":  {"thresholds.handover_warning:", "thresholds.ambulance_wait:"},
+		// A hub on the network without TLS sends tokens and health data in
+		// the clear: refused unless insecure_plaintext says a proxy
+		// terminates TLS.
+		"plaintext_network.bad.yaml": {"listen:", "no TLS", "insecure_plaintext"},
 	}
 	for name, parts := range want {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
@@ -91,5 +95,33 @@ func TestPrecedence(t *testing.T) {
 	}
 	if cfg.ShutdownTimeout != 15*time.Second {
 		t.Errorf("default lost: shutdown_timeout = %s", cfg.ShutdownTimeout)
+	}
+}
+
+func TestPlaintextOnTheNetworkNeedsItsFlag(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		yaml string
+		ok   bool
+	}{
+		{"listen: 0.0.0.0:8080\n", false},
+		{"listen: '[::]:8080'\n", false},
+		{"listen: 192.0.2.1:8080\n", false},
+		{"listen: 0.0.0.0:8080\ninsecure_plaintext: true\n", true},
+		{"listen: 127.0.0.1:8080\n", true},
+		{"listen: localhost:8080\n", true},
+		{"listen: '[::1]:8080'\n", true},
+	} {
+		if _, err := config.Parse([]byte(tc.yaml)); (err == nil) != tc.ok {
+			t.Errorf("%q: err = %v, want ok %v", tc.yaml, err, tc.ok)
+		}
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	l := config.RegisterFlags(fs)
+	if err := fs.Parse([]string{"--listen", "0.0.0.0:8080", "--insecure-plaintext"}); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := l.Load(func(string) string { return "" }); err != nil || !cfg.InsecurePlaintext {
+		t.Errorf("--insecure-plaintext: %v, %+v", err, cfg.InsecurePlaintext)
 	}
 }

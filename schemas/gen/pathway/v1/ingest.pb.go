@@ -347,7 +347,8 @@ type RecordResult struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Position of the record in the request, from 0.
 	Index uint32 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
-	// The record's incident_ref, echoed back (empty if it was missing).
+	// The record's incident_ref, echoed back (empty if it was missing); cut to 128 bytes and ended
+	// with "…" when longer, as no valid reference is.
 	IncidentRef string `protobuf:"bytes,2,opt,name=incident_ref,json=incidentRef,proto3" json:"incident_ref,omitempty"`
 	// The record's revision, echoed back.
 	Revision uint32 `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
