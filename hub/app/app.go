@@ -292,7 +292,38 @@ func Run(ctx context.Context, opts Options) error {
 		return nil
 	}, func(error) { cancel() })
 	addContextActor(ctx, &g, svc.policy.Watch)
-	addContextActor(ctx, &g, func(ctx context.Context) error { return reloadOnHangup(ctx, svc.policy, logger) })
+	credReloads := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pathwayhub_credentials_reloads_total", Help: "Reloads of the credentials file, by outcome (a failed one keeps the previous credentials).",
+	}, []string{"outcome"})
+	if err := reg.Register(credReloads); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	// A credentials file is reloaded when it changes and on SIGHUP: a
+	// revoked token stops working for its next request, on the API and on
+	// the evidence pages. A broken file keeps the previous credentials.
+	reloaded := func(how string) func(error) {
+		return func(err error) {
+			if err != nil {
+				credReloads.WithLabelValues("error").Inc()
+				logger.Warn("credentials reload failed; the previous credentials stay in force", "on", how, "err", err)
+				return
+			}
+			credReloads.WithLabelValues("ok").Inc()
+			logger.Info("credentials reloaded", "on", how, "credentials", creds.Len())
+		}
+	}
+	credFile := cfg.Credentials != "" && opts.Credentials == nil
+	reloadCredentials := func() {
+		if credFile {
+			reloaded("SIGHUP")(creds.Reload(cfg.Credentials))
+		}
+	}
+	if credFile {
+		addContextActor(ctx, &g, func(ctx context.Context) error { return creds.Watch(ctx, cfg.Credentials, reloaded("file change")) })
+	}
+	addContextActor(ctx, &g, func(ctx context.Context) error {
+		return reloadOnHangup(ctx, svc.policy, reloadCredentials, logger)
+	})
 	addContextActor(ctx, &g, svc.monitor.Run)
 	addContextActor(ctx, &g, svc.publisher.Run)
 	if opts.HandleSignals {
@@ -394,9 +425,10 @@ func addContextActor(parent context.Context, g *run.Group, fn func(context.Conte
 	g.Add(func() error { return fn(ctx) }, func(error) { cancel() })
 }
 
-// reloadOnHangup reloads the policy on each SIGHUP until ctx is done. A bad
-// bundle is logged and leaves the policy in force (Reload is atomic).
-func reloadOnHangup(ctx context.Context, engine *policy.Engine, logger *slog.Logger) error {
+// reloadOnHangup reloads the credentials and the policy on each SIGHUP
+// until ctx is done. A bad bundle is logged and leaves the policy in force
+// (Reload is atomic).
+func reloadOnHangup(ctx context.Context, engine *policy.Engine, reloadCredentials func(), logger *slog.Logger) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -405,6 +437,7 @@ func reloadOnHangup(ctx context.Context, engine *policy.Engine, logger *slog.Log
 		case <-ctx.Done():
 			return nil
 		case <-hup:
+			reloadCredentials()
 			if err := engine.Reload(ctx); err != nil {
 				logger.Warn("policy reload on SIGHUP failed; the previous policy stays in force", "err", err)
 			} else {

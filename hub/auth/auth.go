@@ -26,6 +26,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 
 	"connectrpc.com/connect"
 	"gopkg.in/yaml.v3"
@@ -91,8 +92,11 @@ func ParseOrg(s string) (Org, error) {
 	return Org{Kind: Kind(kind), ID: id}, nil
 }
 
-// Credentials maps token hashes to organisations.
+// Credentials maps token hashes to organisations. It is safe for concurrent
+// use, and Replace swaps in a reloaded set atomically: a revoked token stops
+// working for the next request.
 type Credentials struct {
+	mu     sync.RWMutex
 	byHash map[[sha256.Size]byte]Org
 }
 
@@ -147,6 +151,8 @@ func Parse(raw []byte) (*Credentials, error) {
 // Add registers a token for org, for callers that build credentials in code
 // (the demo and tests).
 func (c *Credentials) Add(token string, org Org) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.byHash == nil {
 		c.byHash = map[[sha256.Size]byte]Org{}
 	}
@@ -154,13 +160,42 @@ func (c *Credentials) Add(token string, org Org) {
 }
 
 // Len returns the number of credentials.
-func (c *Credentials) Len() int { return len(c.byHash) }
+func (c *Credentials) Len() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return len(c.byHash)
+}
+
+// Replace makes c hold exactly the credentials of next, at once.
+func (c *Credentials) Replace(next *Credentials) {
+	next.mu.RLock()
+	m := next.byHash
+	next.mu.RUnlock()
+	c.mu.Lock()
+	c.byHash = m
+	c.mu.Unlock()
+}
+
+// Reload reads the credentials file at path and, only if it is valid,
+// replaces c's credentials with it: a broken file leaves the old ones in
+// force.
+func (c *Credentials) Reload(path string) error {
+	next, err := Load(path)
+	if err != nil {
+		return err
+	}
+	c.Replace(next)
+	return nil
+}
 
 // Lookup returns the organisation a token belongs to. The token is hashed
 // before the lookup, so lookup timing tells a caller nothing about how close a
 // guess was to a real token.
 func (c *Credentials) Lookup(token string) (Org, bool) {
-	org, ok := c.byHash[sha256.Sum256([]byte(token))]
+	h := sha256.Sum256([]byte(token))
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	org, ok := c.byHash[h]
 	return org, ok
 }
 

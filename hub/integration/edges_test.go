@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,7 +17,9 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
+	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	evidencepkg "github.com/pathwayhub/pathwayhub/hub/evidence"
 	"github.com/pathwayhub/pathwayhub/ingest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
@@ -169,5 +173,75 @@ func TestEveryHandlerHasAReadLimit(t *testing.T) {
 		if resp.StatusCode == http.StatusOK && resp.Header.Get("Grpc-Status") == "" {
 			t.Errorf("%s accepted a 1 MiB body", path)
 		}
+	}
+}
+
+// Removing a token from the credentials file revokes it within seconds,
+// without a restart, on the API and on the evidence pages; a broken file
+// leaves the credentials in force.
+func TestRevokedTokenStopsWorking(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "credentials.yaml")
+	write := func(orgs map[string]string) {
+		var b strings.Builder
+		b.WriteString("credentials:\n")
+		for token, org := range orgs {
+			fmt.Fprintf(&b, "  - org: %s\n    token_sha256: %s\n", org, auth.HashToken(token))
+		}
+		tmp := file + ".tmp"
+		if err := os.WriteFile(tmp, []byte(b.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, file); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(map[string]string{metToken: "force/metropolitan", btpToken: "force/btp"})
+	h := startHubWith(t, shared.Addr(), nil, apptest.WithConfig(func(c *config.Config) { c.Credentials = file }))
+	if _, err := h.submit(t, metToken, true, s136(t)); err != nil {
+		t.Fatalf("before revocation: %v", err)
+	}
+	evidence := func(token string) int {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.URL+"/evidence/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.AddCookie(&http.Cookie{Name: evidencepkg.CookieName, Value: token})
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := evidence(metToken); code != http.StatusOK {
+		t.Fatalf("evidence pages before revocation: %d", code)
+	}
+
+	write(map[string]string{btpToken: "force/btp"})
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := h.submit(t, metToken, true, s136(t))
+		if connect.CodeOf(err) == connect.CodeUnauthenticated {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked token still worked 15 s after its removal: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if code := evidence(metToken); code == http.StatusOK {
+		t.Error("the revoked token's evidence cookie still works")
+	}
+	if _, err := h.submit(t, btpToken, true, s136(t)); err != nil {
+		t.Errorf("a token that was kept: %v", err)
+	}
+
+	if err := os.WriteFile(file, []byte("credentials: [not valid"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // past the reload's debounce
+	if _, err := h.submit(t, btpToken, true, s136(t)); err != nil {
+		t.Errorf("a broken credentials file locked out a valid token: %v", err)
 	}
 }
