@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -53,6 +54,12 @@ import (
 // managed ClickHouse writes the server's native address, so operator tools
 // (`pathwayctl stats`) can find it.
 const ClickHouseAddrFile = "clickhouse.addr"
+
+// AuditHeadFile is the file, under the data directory, where the hub keeps
+// the head of the decision audit's hash chain (seq and hash of the last
+// row), for `pathwayhub audit verify --head` to find rows deleted from the
+// chain's end.
+const AuditHeadFile = "audit-head"
 
 // Options configure Run.
 type Options struct {
@@ -188,10 +195,16 @@ func Run(ctx context.Context, opts Options) error {
 	// Authentication comes first, in HTTP middleware: an anonymous request
 	// is refused before admission, and before its body is read,
 	// decompressed or decoded. The interceptor checks again per call.
+	refusals := auth.NewRefusals(10*time.Second, func(n uint64) {
+		logger.Warn("API requests refused: missing, unknown or revoked token", "refused", n)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if err := svc.audit.Refused(actx, n, time.Now()); err != nil {
+			logger.Warn("audit refused authentications", "err", err)
+		}
+	})
 	authenticated := func(path string, h http.Handler) (string, http.Handler) {
-		return path, creds.Middleware(h, authFailures.Inc, func(n uint64) {
-			logger.Warn("API requests refused: missing, unknown or revoked token", "refused", n)
-		})
+		return path, creds.Middleware(h, func() { authFailures.Inc(); refusals.Add() })
 	}
 	authn := connect.WithInterceptors(creds.Interceptor())
 	small := connect.WithReadMaxBytes(SmallRequestBytes)
@@ -368,6 +381,7 @@ func limited(path string, h http.Handler) (string, http.Handler) { return path, 
 
 // parts are the hub's services, built once ClickHouse is ready.
 type parts struct {
+	audit     *audit.Writer
 	policy    *policy.Engine
 	ingest    *ingest.Service
 	access    *access.Service
@@ -382,8 +396,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	db := cfg.ClickHouse.Database
 	var p parts
 	var err error
+	p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
 	p.policy, err = policy.New(ctx, policy.Options{
-		Dir: cfg.Agreements, Auditor: audit.New(conn, db), Now: opts.Now,
+		Dir: cfg.Agreements, Auditor: p.audit, Now: opts.Now,
 		Logger: logger.With("component", "policy"), Registerer: reg,
 	})
 	if err != nil {
@@ -509,6 +524,34 @@ func Migrate(ctx context.Context, cfg config.Config, logger *slog.Logger) (int, 
 	}
 	applied, err := chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
 	return len(applied), err
+}
+
+// VerifyAudit checks the decision audit's hash chain in the raw database
+// (audit.Verify): at cfg's --clickhouse, or the managed server a running hub
+// named in its data directory. The chain must reach the head the hub keeps
+// in the data directory (AuditHeadFile), when that file is there.
+func VerifyAudit(ctx context.Context, cfg config.Config) (rows int, problems []audit.Problem, err error) {
+	addr := cfg.ClickHouse.Addr
+	if addr == "" {
+		raw, err := os.ReadFile(filepath.Join(cfg.DataDir, ClickHouseAddrFile))
+		if err != nil {
+			return 0, nil, errors.New("app: audit verify needs --clickhouse, or a running hub's managed server in --data-dir")
+		}
+		addr = strings.TrimSpace(string(raw))
+	}
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password})
+	if err != nil {
+		return 0, nil, fmt.Errorf("app: %w", err)
+	}
+	defer conn.Close()
+	var headSeq uint64
+	var headHash string
+	if seq, hash, err := audit.ReadHead(filepath.Join(cfg.DataDir, AuditHeadFile)); err == nil {
+		headSeq, headHash = seq, hash
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return 0, nil, fmt.Errorf("app: %w", err)
+	}
+	return audit.Verify(ctx, conn, cfg.ClickHouse.Database, headSeq, headHash)
 }
 
 // healthChecker reports the ingest service serving while ClickHouse answers.

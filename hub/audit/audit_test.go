@@ -28,7 +28,7 @@ func newWriter(t *testing.T) (*audit.Writer, func(q string) uint64) {
 		}
 		return n
 	}
-	return audit.New(conn, db), count
+	return audit.New(conn, db, ""), count
 }
 
 func decision(i int) policy.Decision {
@@ -101,7 +101,7 @@ func TestACancelledCallerStillHasItsRowWritten(t *testing.T) {
 func TestAFailedInsertFailsEveryCallerItCarried(t *testing.T) {
 	t.Parallel()
 	conn, db := chservertest.NewDatabase(t, srv) // no migrations: no decisions table
-	w := audit.New(conn, db)
+	w := audit.New(conn, db, "")
 	if err := w.Audit(t.Context(), decision(1)); err == nil {
 		t.Fatal("audit into a missing table succeeded")
 	}

@@ -15,24 +15,14 @@ import (
 // anonymous client can neither hold the hub's in-flight budget nor make it
 // buffer a large or compressed body. The organisation is put in the
 // request's context for the handlers (the interceptor checks it again).
-//
-// Each refusal is counted by failed; onFailure, when set, is called at most
-// once every logEvery with the number refused since, so a flood of bad
-// tokens is reported without flooding the log.
-func (c *Credentials) Middleware(next http.Handler, failed func(), onFailure func(refused uint64)) http.Handler {
+// refused, when set, is called for every refusal.
+func (c *Credentials) Middleware(next http.Handler, refused func()) http.Handler {
 	errs := connect.NewErrorWriter()
-	var refused atomic.Uint64
-	var last atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		org, err := c.Authenticate(r.Header)
 		if err != nil {
-			if failed != nil {
-				failed()
-			}
-			refused.Add(1)
-			now, prev := time.Now().UnixNano(), last.Load()
-			if onFailure != nil && now-prev >= int64(logEvery) && last.CompareAndSwap(prev, now) {
-				onFailure(refused.Swap(0))
+			if refused != nil {
+				refused()
 			}
 			if r.ProtoMajor == 1 {
 				// Close the connection rather than drain an unread body.
@@ -45,5 +35,27 @@ func (c *Credentials) Middleware(next http.Handler, failed func(), onFailure fun
 	})
 }
 
-// logEvery is how often Middleware reports refused requests at most.
-const logEvery = 10 * time.Second
+// Refusals counts refused requests and reports them at most once per
+// period, with the number since the last report: a flood of bad tokens is
+// logged and audited without flooding either.
+type Refusals struct {
+	every  time.Duration
+	report func(n uint64)
+	n      atomic.Uint64
+	last   atomic.Int64
+}
+
+// NewRefusals returns a Refusals that calls report at most once every
+// period.
+func NewRefusals(every time.Duration, report func(n uint64)) *Refusals {
+	return &Refusals{every: every, report: report}
+}
+
+// Add counts one refusal, and reports the count when the period is over.
+func (r *Refusals) Add() {
+	r.n.Add(1)
+	now, prev := time.Now().UnixNano(), r.last.Load()
+	if now-prev >= int64(r.every) && r.last.CompareAndSwap(prev, now) {
+		r.report(r.n.Swap(0))
+	}
+}

@@ -69,7 +69,7 @@ func benchService(b *testing.B, withPolicy bool) (*ingest.Service, *policy.Engin
 	opts := ingest.Options{Store: store.New(conn, db), Validator: valid}
 	var engine *policy.Engine
 	if withPolicy {
-		engine, err = policy.New(b.Context(), policy.Options{Dir: apptest.ExampleAgreements(b), Auditor: audit.New(conn, db)})
+		engine, err = policy.New(b.Context(), policy.Options{Dir: apptest.ExampleAgreements(b), Auditor: audit.New(conn, db, "")})
 		if err != nil {
 			b.Fatal(err)
 		}

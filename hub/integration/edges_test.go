@@ -91,6 +91,10 @@ func TestAnonymousRequestsAreRefusedBeforeTheirBody(t *testing.T) {
 	if got := metricValue(t, h, "pathwayhub_auth_failures_total") - before; got < 10 {
 		t.Errorf("pathwayhub_auth_failures_total rose by %v, want the 10 refusals", got)
 	}
+	// Audited too, as one row per period rather than one per refusal.
+	if n := h.count(t, "SELECT count() FROM decisions WHERE action = 'authenticate' AND allow = 0"); n < 1 || n > 2 {
+		t.Errorf("%d audit rows for 10 refusals, want one per period", n)
+	}
 }
 
 // An organisation that stalls (or trickles) bodies holds at most its share
