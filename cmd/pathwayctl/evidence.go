@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ when the hub can print one, and manifest.json with the provenance (publication,
 agreement, policy revision, content hash) and the SHA-256 of every file.
 
   pathwayctl evidence get --hub URL --token T --recipient ncl_icb --out pack.zip
-  pathwayctl evidence verify pack.zip        (or a directory it was unzipped into)
+  pathwayctl evidence verify --key hub.pem pack.zip   (or --hub URL; or a directory it was unzipped into)
   pathwayctl evidence list --hub URL --token T --recipient ncl_icb`,
 	}
 	cmd.AddCommand(evidenceVerifyCmd(), evidenceGetCmd(), evidenceListCmd())
@@ -38,12 +39,23 @@ agreement, policy revision, content hash) and the SHA-256 of every file.
 }
 
 func evidenceVerifyCmd() *cobra.Command {
-	return &cobra.Command{
+	var keyFile, hub string
+	cmd := &cobra.Command{
 		Use:   "verify PACK",
-		Short: "Check a pack (zip or directory) against its manifest; exit 1 if it was altered",
-		Args:  cobra.ExactArgs(1),
+		Short: "Check a pack (zip or directory): the hub's signature, then every file against the manifest; exit 1 if it was altered",
+		Long: `Check an evidence pack, zipped or unpacked into a directory. The manifest must
+carry the hub's Ed25519 signature (manifest.sig): give the hub's public key
+with --key (a PEM file, as the hub serves it at /evidence/signing-key.pem), or
+--hub to fetch it from there. Then every file must match its size and SHA-256
+in the manifest, and no other file may be in the pack. A pack whose numbers
+and manifest were both edited fails at the signature.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			m, err := pack.Verify(args[0])
+			pub, err := signingKey(cmd.Context(), keyFile, hub)
+			if err != nil {
+				return err
+			}
+			m, err := pack.Verify(args[0], pub)
 			if err != nil {
 				return err
 			}
@@ -51,11 +63,46 @@ func evidenceVerifyCmd() *cobra.Command {
 			return nil
 		},
 	}
+	cmd.Flags().StringVar(&keyFile, "key", "", "the hub's public key, PEM (as served at /evidence/signing-key.pem)")
+	cmd.Flags().StringVar(&hub, "hub", os.Getenv("PATHWAYCTL_HUB"), "fetch the public key from this hub (env PATHWAYCTL_HUB)")
+	return cmd
+}
+
+// signingKey reads the hub's public key from keyFile, or fetches it from
+// the hub at hubURL.
+func signingKey(ctx context.Context, keyFile, hubURL string) (ed25519.PublicKey, error) {
+	var raw []byte
+	switch {
+	case keyFile != "":
+		var err error
+		if raw, err = os.ReadFile(keyFile); err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+	case hubURL != "":
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(hubURL, "/")+pack.KeyPath, nil)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("evidence: fetch the signing key: %w", err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		if resp.StatusCode != http.StatusOK {
+			return nil, fmt.Errorf("evidence: fetch the signing key: %s", resp.Status)
+		}
+		if raw, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10)); err != nil {
+			return nil, fmt.Errorf("evidence: fetch the signing key: %w", err)
+		}
+	default:
+		return nil, errors.New("evidence: give the hub's public key (--key FILE) or --hub URL to fetch it, to check the pack's signature")
+	}
+	return pack.ParsePublicKey(raw)
 }
 
 func writeManifest(w io.Writer, name string, m pack.Manifest) {
 	p := m.Provenance
-	fmt.Fprintf(w, "%s: verified, %d files match the manifest\n", name, len(m.Files))
+	fmt.Fprintf(w, "%s: verified, signed by key %s, %d files match the manifest\n", name, m.SigningKey[:16], len(m.Files))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  recipient\t%s (%s)\n  period\t%s to %s\n  agreement\t%s\n  policy revision\t%s\n", m.Recipient, p.Role, m.From, m.To, p.Agreement, p.PolicyRevision)
 	fmt.Fprintf(tw, "  publication\t%s, published %s, data cut-off %s\n  content hash\t%s\n", p.PublicationID,
@@ -101,7 +148,11 @@ func evidenceGetCmd() *cobra.Command {
 			if err := downloadPack(cmd.Context(), f, out); err != nil {
 				return err
 			}
-			m, err := pack.Verify(out)
+			pub, err := signingKey(cmd.Context(), "", f.hub)
+			if err != nil {
+				return err
+			}
+			m, err := pack.Verify(out, pub)
 			if err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"archive/zip"
 	"bytes"
+	"crypto/ed25519"
 	"io"
 	"os"
 	"path/filepath"
@@ -24,22 +25,37 @@ func TestEvidenceVerify(t *testing.T) {
 	m := pack.Manifest{Recipient: "ncl_icb", From: "2026-09", To: "2026-10", CreatedAt: time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC),
 		Provenance: pack.Provenance{ContentHash: "abc", Agreement: "london-rcrp"}}
 	dir := t.TempDir()
+	pub, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM, err := pack.PublicKeyPEM(pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "hub.pem")
+	if err := os.WriteFile(keyFile, keyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	if err := pack.Write(&buf, m, files); err != nil {
+	if err := pack.Write(&buf, m, files, key); err != nil {
 		t.Fatal(err)
 	}
 	good := filepath.Join(dir, "good.zip")
 	if err := os.WriteFile(good, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := run(t, "evidence", "verify", good)
-	if err != nil || !strings.Contains(out, "verified, 2 files match") || !strings.Contains(out, "london-rcrp") {
+	if _, err := run(t, "evidence", "verify", good); err == nil || !strings.Contains(err.Error(), "--key") {
+		t.Errorf("verify without a key: %v, want it to ask for one", err)
+	}
+	out, err := run(t, "evidence", "verify", "--key", keyFile, good)
+	if err != nil || !strings.Contains(out, "files match") || !strings.Contains(out, "london-rcrp") {
 		t.Fatalf("verify of an unaltered pack: %v\n%s", err, out)
 	}
 
 	bad := filepath.Join(dir, "bad.zip")
 	rewriteZip(t, buf.Bytes(), bad, "measures.csv", []byte("measure_id,force,month,value\ns136_detentions,metropolitan,2026-10,5\n"))
-	out, err = run(t, "evidence", "verify", bad)
+	out, err = run(t, "evidence", "verify", "--key", keyFile, bad)
 	if err == nil || exitCode(err) != 1 || !strings.Contains(err.Error(), "measures.csv") {
 		t.Fatalf("verify of an altered pack: err %v (exit %d)\n%s", err, exitCode(err), out)
 	}

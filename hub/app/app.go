@@ -40,6 +40,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/evidence"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 	"github.com/pathwayhub/pathwayhub/hub/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest"
@@ -54,6 +55,11 @@ import (
 // managed ClickHouse writes the server's native address, so operator tools
 // (`pathwayctl stats`) can find it.
 const ClickHouseAddrFile = "clickhouse.addr"
+
+// SigningKeyFile is the hub's Ed25519 key that signs evidence packs, under
+// the data directory (PEM, mode 0600), made on first start. Its public key
+// is served at evidence.SigningKeyPath.
+const SigningKeyFile = "signing.key"
 
 // AuditHeadFile is the file, under the data directory, where the hub keeps
 // the head of the decision audit's hash chain (seq and hash of the last
@@ -180,7 +186,15 @@ func Run(ctx context.Context, opts Options) error {
 		return err
 	}
 
-	ev, err := evidence.New(evidence.Options{Conn: conn, Policy: svc.policy, Prefix: svc.publisher.Prefix(), Credentials: creds, Logger: logger})
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	signingKey, err := pack.LoadOrCreateKey(filepath.Join(cfg.DataDir, SigningKeyFile))
+	if err != nil {
+		return fmt.Errorf("app: %w", err)
+	}
+	ev, err := evidence.New(evidence.Options{Conn: conn, Policy: svc.policy, Prefix: svc.publisher.Prefix(), Credentials: creds,
+		SigningKey: signingKey, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/ed25519"
+	"encoding/json"
 	"errors"
 	"io"
 	"math"
@@ -494,9 +496,21 @@ func testPack(t *testing.T, f *fixture) {
 	if err := os.WriteFile(zipPath, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m, err := pack.Verify(zipPath)
+	// The hub's public key is served to anyone, without a token.
+	keyResp, keyPEM := f.get(t, pack.KeyPath, "")
+	if keyResp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", pack.KeyPath, keyResp.Status)
+	}
+	pub, err := pack.ParsePublicKey(keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := pack.Verify(zipPath, pub)
 	if err != nil {
 		t.Fatalf("the unaltered pack fails verification: %v", err)
+	}
+	if m.SigningKey != pack.KeyID(pub) {
+		t.Errorf("manifest names key %s, the hub serves %s", m.SigningKey, pack.KeyID(pub))
 	}
 	var names []string
 	for _, e := range m.Files {
@@ -549,6 +563,24 @@ func testPack(t *testing.T, f *fixture) {
 		}, "measures.csv"},
 		{"a file removed", func(fs map[string][]byte) { delete(fs, "report.pdf") }, "report.pdf: missing"},
 		{"a file added", func(fs map[string][]byte) { fs["extra.csv"] = []byte("x\n") }, "extra.csv: not in the manifest"},
+		// The forgery the review made: a count changed, and the manifest
+		// changed to match, its sums recomputed.
+		{"a number and the manifest changed together", func(fs map[string][]byte) {
+			fs["measures.csv"] = bytes.Replace(fs["measures.csv"], []byte(",metropolitan,"), []byte(",metropolitan,9"), 1)
+			var man pack.Manifest
+			if err := json.Unmarshal(fs[pack.ManifestName], &man); err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range man.Files {
+				if e.Name == "measures.csv" {
+					man.Files[i].SHA256, man.Files[i].Bytes = pack.Sum(fs["measures.csv"]), int64(len(fs["measures.csv"]))
+				}
+			}
+			man.Provenance.Agreement = "another-agreement"
+			raw, _ := json.MarshalIndent(man, "", "  ")
+			fs[pack.ManifestName] = append(raw, '\n')
+		}, "manifest.sig is not the signature"},
+		{"the signature removed", func(fs map[string][]byte) { delete(fs, pack.SignatureName) }, "not signed"},
 	} {
 		files := map[string][]byte{}
 		for _, zf := range zr.File {
@@ -557,7 +589,7 @@ func testPack(t *testing.T, f *fixture) {
 		alter.change(files)
 		altered := filepath.Join(dir, "altered.zip")
 		writeZip(t, altered, files)
-		_, err := pack.Verify(altered)
+		_, err := pack.Verify(altered, pub)
 		if !errors.Is(err, pack.ErrAltered) || !strings.Contains(err.Error(), alter.want) {
 			t.Errorf("%s: verify = %v, want ErrAltered naming %q", alter.name, err, alter.want)
 		}
@@ -573,8 +605,12 @@ func testPack(t *testing.T, f *fixture) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := pack.Verify(unpacked); err != nil {
+	if _, err := pack.Verify(unpacked, pub); err != nil {
 		t.Errorf("unpacked pack: %v", err)
+	}
+	other, _, _ := ed25519.GenerateKey(nil)
+	if _, err := pack.Verify(unpacked, other); !errors.Is(err, pack.ErrAltered) {
+		t.Errorf("a pack checked against another hub's key: %v", err)
 	}
 	html := filepath.Join(unpacked, "index.html")
 	data, _ := os.ReadFile(html)
@@ -582,7 +618,7 @@ func testPack(t *testing.T, f *fixture) {
 	if err := os.WriteFile(html, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pack.Verify(unpacked); !errors.Is(err, pack.ErrAltered) || !strings.Contains(err.Error(), "index.html") {
+	if _, err := pack.Verify(unpacked, pub); !errors.Is(err, pack.ErrAltered) || !strings.Contains(err.Error(), "index.html") {
 		t.Errorf("unpacked pack with index.html altered: %v", err)
 	}
 }

@@ -113,7 +113,7 @@ func (s *Service) Pack(ctx context.Context, w *bytes.Buffer, rep Report, decisio
 			DisclosureThreshold: p.DisclosureThreshold, RoundingBase: p.RoundingBase, ContentHash: p.ContentHash,
 		},
 	}
-	if err := pack.Write(w, m, files); err != nil {
+	if err := pack.Write(w, m, files, s.opts.SigningKey); err != nil {
 		return fmt.Errorf("evidence: %w", err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package evidence
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"embed"
 	"errors"
 	"html/template"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -74,7 +76,23 @@ func (s *Service) Pages() http.Handler {
 	mux.HandleFunc("GET /evidence/{$}", s.serveIndex)
 	mux.HandleFunc("GET /evidence/{recipient}", s.servePage)
 	mux.HandleFunc("GET /evidence/{recipient}/pack.zip", s.servePack)
+	mux.HandleFunc("GET "+SigningKeyPath, s.serveSigningKey)
 	return securityHeaders(mux)
+}
+
+// SigningKeyPath is where the hub serves the public key that signs every
+// evidence pack's manifest, as PEM, to anyone: `pathwayctl evidence verify
+// --hub` fetches it.
+const SigningKeyPath = pack.KeyPath
+
+func (s *Service) serveSigningKey(w http.ResponseWriter, _ *http.Request) {
+	raw, err := pack.PublicKeyPEM(s.opts.SigningKey.Public().(ed25519.PublicKey))
+	if err != nil {
+		s.fail(w, http.StatusInternalServerError, "The signing key is not available.")
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-pem-file")
+	_, _ = w.Write(raw)
 }
 
 // securityHeaders forbids every external load (the pages have none) and

@@ -26,6 +26,7 @@ package evidence
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -63,6 +64,9 @@ type Options struct {
 	// `chromium` or `chromium-browser` from PATH, if present. Without one,
 	// packs have no PDF.
 	Chromium string
+	// SigningKey signs every pack's manifest (pack.Write); its public key
+	// is served at SigningKeyPath. Required.
+	SigningKey ed25519.PrivateKey
 	// Now is the clock of pack manifests; nil means time.Now.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -81,8 +85,8 @@ var _ pathwayv1connect.EvidenceServiceHandler = (*Service)(nil)
 
 // New returns a Service.
 func New(opts Options) (*Service, error) {
-	if opts.Conn == nil || opts.Policy == nil || opts.Credentials == nil || opts.Prefix == "" {
-		return nil, errors.New("evidence: Conn, Policy, Credentials and Prefix are required")
+	if opts.Conn == nil || opts.Policy == nil || opts.Credentials == nil || opts.Prefix == "" || len(opts.SigningKey) != ed25519.PrivateKeySize {
+		return nil, errors.New("evidence: Conn, Policy, Credentials, Prefix and SigningKey are required")
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
