@@ -16,6 +16,7 @@ import (
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
+	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
@@ -30,11 +31,12 @@ as one self-contained HTML file, CSV files of exactly the numbers shown, a PDF
 when the hub can print one, and manifest.json with the provenance (publication,
 agreement, policy revision, content hash) and the SHA-256 of every file.
 
+  pathwayctl evidence login --hub URL --token T --recipient ncl_icb   (a one-time link for a browser)
   pathwayctl evidence get --hub URL --token T --recipient ncl_icb --out pack.zip
   pathwayctl evidence verify --key hub.pem pack.zip   (or --hub URL; or a directory it was unzipped into)
   pathwayctl evidence list --hub URL --token T --recipient ncl_icb`,
 	}
-	cmd.AddCommand(evidenceVerifyCmd(), evidenceGetCmd(), evidenceListCmd())
+	cmd.AddCommand(evidenceVerifyCmd(), evidenceGetCmd(), evidenceListCmd(), evidenceLoginCmd())
 	return cmd
 }
 
@@ -65,6 +67,32 @@ and manifest were both edited fails at the signature.`,
 	}
 	cmd.Flags().StringVar(&keyFile, "key", "", "the hub's public key, PEM (as served at /evidence/signing-key.pem)")
 	cmd.Flags().StringVar(&hub, "hub", os.Getenv("PATHWAYCTL_HUB"), "fetch the public key from this hub (env PATHWAYCTL_HUB)")
+	return cmd
+}
+
+func evidenceLoginCmd() *cobra.Command {
+	var f evidenceFlags
+	cmd := &cobra.Command{
+		Use:   "login",
+		Short: "Print a one-time link that signs a browser in to a recipient's evidence pages",
+		Long: `Ask the hub for a one-time login link to a recipient's evidence pages. The
+link carries a random code, not your token: it works once, within five
+minutes, and starts a session on the hub that lasts at most twelve hours, ends
+at "Sign out", and ends when your token is revoked.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.check(); err != nil {
+				return err
+			}
+			link, expires, err := login.Request(cmd.Context(), http.DefaultClient, f.hub, f.token, "/evidence/"+url.PathEscape(f.recipient))
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s\n(one use, until %s)\n", link, expires.Local().Format(time.DateTime))
+			return nil
+		},
+	}
+	f.register(cmd)
 	return cmd
 }
 

@@ -194,7 +194,7 @@ func Run(ctx context.Context, opts Options) error {
 		return fmt.Errorf("app: %w", err)
 	}
 	ev, err := evidence.New(evidence.Options{Conn: conn, Policy: svc.policy, Prefix: svc.publisher.Prefix(), Credentials: creds,
-		SigningKey: signingKey, Logger: logger})
+		SigningKey: signingKey, SecureCookies: cfg.BehindTLS, Logger: logger})
 	if err != nil {
 		return fmt.Errorf("app: %w", err)
 	}

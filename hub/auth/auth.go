@@ -199,6 +199,16 @@ func (c *Credentials) Lookup(token string) (Org, bool) {
 	return org, ok
 }
 
+// LookupHash returns the organisation of the token whose SHA-256 is h, if
+// that token is still held: a session keeps the hash, not the token, and is
+// ended by the token's revocation.
+func (c *Credentials) LookupHash(h [sha256.Size]byte) (Org, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	org, ok := c.byHash[h]
+	return org, ok
+}
+
 // NewToken returns a fresh random token and the hash to store for it.
 func NewToken() (token, hash string, err error) {
 	var b [32]byte

@@ -35,6 +35,10 @@ type Config struct {
 	// machines can reach: only for a hub behind a proxy that terminates TLS
 	// (compose, the Dockerfile). Tokens and health data cross the network.
 	InsecurePlaintext bool `yaml:"insecure_plaintext"`
+	// BehindTLS says a proxy in front terminates TLS: the evidence pages'
+	// session cookie is then marked Secure (as it always is when the hub
+	// serves TLS itself).
+	BehindTLS bool `yaml:"behind_tls"`
 	// RequestReadTimeout bounds how long a request's body may take to
 	// arrive: a client that stalls or trickles is cut off then, and frees
 	// its share of the ingest budget.
@@ -138,6 +142,7 @@ type setting struct {
 var settings = []setting{
 	{"listen", "PATHWAYHUB_LISTEN", "address for the API, evidence pages, reflection and health checks", func(c *Config) any { return &c.Listen }},
 	{"insecure-plaintext", "PATHWAYHUB_INSECURE_PLAINTEXT", "serve without TLS on a non-loopback --listen (only behind a TLS-terminating proxy)", func(c *Config) any { return &c.InsecurePlaintext }},
+	{"behind-tls", "PATHWAYHUB_BEHIND_TLS", "a proxy in front terminates TLS (session cookies are marked Secure)", func(c *Config) any { return &c.BehindTLS }},
 	{"request-read-timeout", "PATHWAYHUB_REQUEST_READ_TIMEOUT", "how long a request body may take to arrive", func(c *Config) any { return &c.RequestReadTimeout }},
 	{"metrics-listen", "PATHWAYHUB_METRICS_LISTEN", "address for Prometheus /metrics (operators only: it carries per-force live counts)", func(c *Config) any { return &c.MetricsListen }},
 	{"tls-cert", "PATHWAYHUB_TLS_CERT", "TLS certificate file (with --tls-key: serve HTTPS)", func(c *Config) any { return &c.TLSCert }},

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,6 +25,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
 	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest/client"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
@@ -122,8 +124,18 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err == nil {
 		printWhereToLook(out, info, dir)
-		// The login link sets a cookie and drops the token from the address.
-		fmt.Fprintf(out, "Evidence for North Central London ICB: %s/evidence/ncl_icb?token=%s\n\n", info.URL, tokens["icb/QMJ"])
+		// A one-time login link: it starts a session; the token never
+		// goes in a URL.
+		link, expires, lerr := login.Request(ctx, http.DefaultClient, info.URL, tokens["icb/QMJ"], "/evidence/ncl_icb")
+		if lerr != nil {
+			err = lerr
+		} else {
+			fmt.Fprintf(out, "Evidence for North Central London ICB (one-time link, until %s): %s\n"+
+				"  another: go run ./cmd/pathwayctl evidence login --hub %s --token \"$(grep icb/QMJ %s | cut -d' ' -f2)\" --recipient ncl_icb\n\n",
+				expires.Local().Format("15:04"), link, info.URL, filepath.Join(dir, "tokens.txt"))
+		}
+	}
+	if err == nil {
 		err = live(ctx, opts, info, tokens, key)
 	}
 	cancel()

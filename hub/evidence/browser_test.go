@@ -88,8 +88,8 @@ func testBrowser(t *testing.T, f *fixture) {
 		t.Fatal("the API returns no series to look for")
 	}
 
-	q := url.Values{"from": {from}, "to": {latest.GetTo()}, "token": {nclToken}}
-	login := f.info.URL + "/evidence/ncl_icb?" + q.Encode()
+	q := url.Values{"from": {from}, "to": {latest.GetTo()}}
+	login := f.info.URL + f.loginLink(t, nclToken, "/evidence/ncl_icb?"+q.Encode())
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU,
 		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 1000))
@@ -171,8 +171,8 @@ func testBrowser(t *testing.T, f *fixture) {
 	if len(problems) > 0 {
 		t.Errorf("the page logged %d problems:\n%s", len(problems), strings.Join(problems, "\n"))
 	}
-	if strings.Contains(location, "token=") || !strings.Contains(location, "/evidence/ncl_icb") {
-		t.Errorf("after the login link the browser is at %s, want the page without its token", location)
+	if strings.Contains(location, "token=") || strings.Contains(location, "code=") || !strings.Contains(location, "/evidence/ncl_icb") {
+		t.Errorf("after the login link the browser is at %s, want the page without its code", location)
 	}
 	if !strings.Contains(heading, "ncl_icb") {
 		t.Errorf("heading %q", heading)

@@ -30,6 +30,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/evidence"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/ingest/client"
@@ -384,13 +385,31 @@ func testRefusals(t *testing.T, f *fixture) {
 	}
 }
 
+// loginLink asks the hub for a one-time login link landing on next, as
+// `pathwayctl evidence login` does, and returns its path and query.
+func (f *fixture) loginLink(t *testing.T, token, next string) string {
+	t.Helper()
+	link, _, err := login.Request(t.Context(), http.DefaultClient, f.info.URL, token, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(link, f.info.URL)
+}
+
+// The login link carries a one-time code, never the token: it makes a
+// server-side session, works once, leaves nothing secret in the address
+// bar, and the session ends at sign-out or when the token is revoked.
 func testLoginLink(t *testing.T, f *fixture) {
-	resp, _ := f.get(t, "/evidence/ncl_icb?from=2025-01&token="+nclToken, "")
+	link := f.loginLink(t, nclToken, "/evidence/ncl_icb?from=2025-01")
+	if strings.Contains(link, nclToken) {
+		t.Fatalf("the login link %q carries the token", link)
+	}
+	resp, _ := f.get(t, link, "")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login link: %s, want 303", resp.Status)
 	}
 	if loc := resp.Header.Get("Location"); loc != "/evidence/ncl_icb?from=2025-01" {
-		t.Errorf("login link redirects to %q, want the page without its token", loc)
+		t.Errorf("login link redirects to %q, want the page without its code", loc)
 	}
 	var cookie *http.Cookie
 	for _, c := range resp.Cookies() {
@@ -398,22 +417,41 @@ func testLoginLink(t *testing.T, f *fixture) {
 			cookie = c
 		}
 	}
-	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode {
-		t.Fatalf("login cookie %+v, want HttpOnly and SameSite=Strict", cookie)
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteStrictMode || cookie.Value == nclToken {
+		t.Fatalf("login cookie %+v, want HttpOnly, SameSite=Strict and a session id", cookie)
 	}
-	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.info.URL+"/evidence/ncl_icb", nil)
-	req.AddCookie(cookie)
-	r2, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	withCookie := func(path string) int {
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, f.info.URL+path, nil)
+		req.AddCookie(cookie)
+		c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		r, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = r.Body.Close()
+		return r.StatusCode
 	}
-	_ = r2.Body.Close()
-	if r2.StatusCode != http.StatusOK {
-		t.Errorf("page with the login cookie: %s", r2.Status)
+	if code := withCookie("/evidence/ncl_icb"); code != http.StatusOK {
+		t.Errorf("page with the session cookie: %d", code)
 	}
-	bad, _ := f.get(t, "/evidence/ncl_icb?token=forged", "")
-	if bad.StatusCode != http.StatusUnauthorized || len(bad.Cookies()) != 0 {
-		t.Errorf("forged login link: %s, cookies %v", bad.Status, bad.Cookies())
+	if again, _ := f.get(t, link, ""); again.StatusCode != http.StatusUnauthorized || len(again.Cookies()) != 0 {
+		t.Errorf("the login link used a second time: %s, cookies %v", again.Status, again.Cookies())
+	}
+	if code := withCookie("/evidence/logout"); code != http.StatusOK {
+		t.Errorf("sign out: %d", code)
+	}
+	if code := withCookie("/evidence/ncl_icb"); code != http.StatusUnauthorized {
+		t.Errorf("page with the cookie after sign-out: %d, want 401", code)
+	}
+	for _, bad := range []string{"/evidence/login?code=forged", "/evidence/ncl_icb?token=" + nclToken} {
+		if r, _ := f.get(t, bad, ""); r.StatusCode < 400 || len(r.Cookies()) != 0 {
+			t.Errorf("%s: %s, cookies %v", bad, r.Status, r.Cookies())
+		}
+	}
+	// A link cannot send the browser away from the evidence pages.
+	away := f.loginLink(t, nclToken, "https://elsewhere.example/")
+	if r, _ := f.get(t, away, ""); r.Header.Get("Location") != "/evidence/" {
+		t.Errorf("a login link to elsewhere redirects to %q", r.Header.Get("Location"))
 	}
 }
 

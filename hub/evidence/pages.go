@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"embed"
+	"encoding/json"
 	"errors"
 	"html/template"
 	"io"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/chart"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
 	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -21,7 +23,8 @@ import (
 //go:embed templates
 var templateFS embed.FS
 
-// CookieName is the cookie a login link (`?token=`) sets.
+// CookieName is the session cookie a one-time login link sets: a random
+// session id, never a token.
 const CookieName = "pathway_evidence"
 
 // cookiePath scopes the cookie to the evidence pages.
@@ -77,6 +80,9 @@ func (s *Service) Pages() http.Handler {
 	mux.HandleFunc("GET /evidence/{recipient}", s.servePage)
 	mux.HandleFunc("GET /evidence/{recipient}/pack.zip", s.servePack)
 	mux.HandleFunc("GET "+SigningKeyPath, s.serveSigningKey)
+	mux.HandleFunc("POST "+LoginCodePath, s.serveLoginCode)
+	mux.HandleFunc("GET /evidence/login", s.serveLogin)
+	mux.HandleFunc("GET /evidence/logout", s.serveLogout)
 	return securityHeaders(mux)
 }
 
@@ -108,24 +114,63 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// LoginCodePath is where a caller with a token asks for a one-time login
+// link to the evidence pages (login.Request; `pathwayctl evidence login`).
+const LoginCodePath = login.Path
+
+func (s *Service) serveLoginCode(w http.ResponseWriter, r *http.Request) {
+	if _, err := s.opts.Credentials.Authenticate(r.Header); err != nil {
+		s.fail(w, http.StatusUnauthorized, "Send Authorization: Bearer <token> to get a login link.")
+		return
+	}
+	_, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	code, expires := s.sessions.newCode(strings.TrimSpace(token))
+	q := url.Values{"code": {code}}
+	if next := r.URL.Query().Get("next"); next != "" {
+		q.Set("next", next)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(login.Link{URL: "/evidence/login?" + q.Encode(), ExpiresAt: expires.UTC()})
+}
+
+// serveLogin redeems a one-time login code for a session cookie, and sends
+// the browser on to its page, so neither token nor code stays in the
+// address bar.
+func (s *Service) serveLogin(w http.ResponseWriter, r *http.Request) {
+	session, ok := s.sessions.redeem(r.URL.Query().Get("code"))
+	if !ok {
+		s.fail(w, http.StatusUnauthorized, "This login link has expired or was used already; ask for a new one (pathwayctl evidence login).")
+		return
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: session, Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.opts.SecureCookies || r.TLS != nil, MaxAge: int(SessionLifetime.Seconds()),
+	})
+	next := r.URL.Query().Get("next")
+	if !strings.HasPrefix(next, cookiePath) || strings.Contains(next, "//") || strings.Contains(next, `\`) {
+		next = cookiePath // only the evidence pages: never an open redirect
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// serveLogout ends the session and clears its cookie.
+func (s *Service) serveLogout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(CookieName); err == nil {
+		s.sessions.end(c.Value)
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
+		Secure: s.opts.SecureCookies || r.TLS != nil, MaxAge: -1})
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("Signed out of the evidence pages.\n"))
+}
+
 // authenticate returns the caller's organisation from the Authorization
-// header or the login cookie. A `?token=` login link sets the cookie and
-// redirects to the same address without the token; done is true when the
-// response has been written.
+// header or the session cookie; done is true when the response has been
+// written. API tokens are never taken from a URL, where they would stay in
+// the browser's history and in logs.
 func (s *Service) authenticate(w http.ResponseWriter, r *http.Request) (org auth.Org, done bool) {
-	if token := r.URL.Query().Get("token"); token != "" {
-		if _, ok := s.opts.Credentials.Lookup(token); !ok {
-			s.fail(w, http.StatusUnauthorized, "The login link's token is unknown or revoked.")
-			return auth.Org{}, true
-		}
-		http.SetCookie(w, &http.Cookie{
-			Name: CookieName, Value: token, Path: cookiePath, HttpOnly: true, SameSite: http.SameSiteStrictMode,
-			Secure: r.TLS != nil, MaxAge: int((12 * time.Hour).Seconds()),
-		})
-		q := r.URL.Query()
-		q.Del("token")
-		u := url.URL{Path: r.URL.Path, RawQuery: q.Encode()}
-		http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	if r.URL.Query().Has("token") {
+		s.fail(w, http.StatusBadRequest, "API tokens never go in a URL. Ask for a one-time login link: pathwayctl evidence login.")
 		return auth.Org{}, true
 	}
 	if r.Header.Get("Authorization") != "" {
@@ -137,12 +182,12 @@ func (s *Service) authenticate(w http.ResponseWriter, r *http.Request) (org auth
 		return org, false
 	}
 	if c, err := r.Cookie(CookieName); err == nil {
-		if org, ok := s.opts.Credentials.Lookup(c.Value); ok {
+		if org, ok := s.sessions.lookup(c.Value); ok {
 			return org, false
 		}
 	}
 	w.Header().Set("WWW-Authenticate", `Bearer realm="pathway-evidence"`)
-	s.fail(w, http.StatusUnauthorized, "Sign in with your login link, or send Authorization: Bearer <token>.")
+	s.fail(w, http.StatusUnauthorized, "Sign in with a login link (pathwayctl evidence login), or send Authorization: Bearer <token>.")
 	return auth.Org{}, true
 }
 

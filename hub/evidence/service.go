@@ -64,6 +64,10 @@ type Options struct {
 	// `chromium` or `chromium-browser` from PATH, if present. Without one,
 	// packs have no PDF.
 	Chromium string
+	// SecureCookies marks the session cookie Secure even on a plain HTTP
+	// request: set it when the hub is behind a proxy that terminates TLS.
+	// (A request the hub itself serves over TLS always gets Secure.)
+	SecureCookies bool
 	// SigningKey signs every pack's manifest (pack.Write); its public key
 	// is served at SigningKeyPath. Required.
 	SigningKey ed25519.PrivateKey
@@ -79,6 +83,8 @@ type Service struct {
 	// printing holds one token per PDF being printed: one Chromium at a
 	// time, however many packs are asked for.
 	printing chan struct{}
+	// sessions are the evidence pages' login codes and sessions.
+	sessions *sessions
 }
 
 var _ pathwayv1connect.EvidenceServiceHandler = (*Service)(nil)
@@ -98,7 +104,8 @@ func New(opts Options) (*Service, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opts: opts, logger: logger.With("component", "evidence"), printing: make(chan struct{}, 1)}, nil
+	return &Service{opts: opts, logger: logger.With("component", "evidence"), printing: make(chan struct{}, 1),
+		sessions: newSessions(opts.Credentials, opts.Now)}, nil
 }
 
 // FindChromium returns the path of `chromium` or `chromium-browser` on

@@ -20,6 +20,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	evidencepkg "github.com/pathwayhub/pathwayhub/hub/evidence"
+	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
 	"github.com/pathwayhub/pathwayhub/ingest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
@@ -205,12 +206,33 @@ func TestRevokedTokenStopsWorking(t *testing.T) {
 	if _, err := h.submit(t, metToken, true, s136(t)); err != nil {
 		t.Fatalf("before revocation: %v", err)
 	}
-	evidence := func(token string) int {
+	// A browser session on the evidence pages, started with the token.
+	link, _, err := login.Request(t.Context(), http.DefaultClient, h.info.URL, metToken, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	linkReq, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, link, nil)
+	linkResp, err := noRedirect.Do(linkReq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = linkResp.Body.Close()
+	var session *http.Cookie
+	for _, c := range linkResp.Cookies() {
+		if c.Name == evidencepkg.CookieName {
+			session = c
+		}
+	}
+	if session == nil {
+		t.Fatalf("the login link set no session: %s", linkResp.Status)
+	}
+	evidence := func() int {
 		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, h.info.URL+"/evidence/", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		req.AddCookie(&http.Cookie{Name: evidencepkg.CookieName, Value: token})
+		req.AddCookie(session)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -218,7 +240,7 @@ func TestRevokedTokenStopsWorking(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode
 	}
-	if code := evidence(metToken); code != http.StatusOK {
+	if code := evidence(); code != http.StatusOK {
 		t.Fatalf("evidence pages before revocation: %d", code)
 	}
 
@@ -234,8 +256,8 @@ func TestRevokedTokenStopsWorking(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if code := evidence(metToken); code == http.StatusOK {
-		t.Error("the revoked token's evidence cookie still works")
+	if code := evidence(); code == http.StatusOK {
+		t.Error("the revoked token's evidence session still works")
 	}
 	if _, err := h.submit(t, btpToken, true, s136(t)); err != nil {
 		t.Errorf("a token that was kept: %v", err)
@@ -247,5 +269,26 @@ func TestRevokedTokenStopsWorking(t *testing.T) {
 	time.Sleep(time.Second) // past the reload's debounce
 	if _, err := h.submit(t, btpToken, true, s136(t)); err != nil {
 		t.Errorf("a broken credentials file locked out a valid token: %v", err)
+	}
+}
+
+// Behind a proxy that terminates TLS (--behind-tls), the session cookie is
+// Secure, so a browser never sends it in the clear.
+func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
+	t.Parallel()
+	h := startHubWith(t, shared.Addr(), sharingCreds(), apptest.WithConfig(func(c *config.Config) { c.BehindTLS = true }))
+	link, _, err := login.Request(t.Context(), http.DefaultClient, h.info.URL, nclToken, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, link, nil)
+	resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || !cookies[0].Secure || !cookies[0].HttpOnly {
+		t.Errorf("session cookies %+v, want one, Secure and HttpOnly", cookies)
 	}
 }
