@@ -14,6 +14,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -197,6 +198,12 @@ func (opts Options) withDefaults() Options {
 	return opts
 }
 
+// QueryTimeoutSeconds is each share datasource's query timeout. The plugin
+// sends it, plus 5 s, as max_execution_time with every query, and a
+// recipient's profile caps that setting at share.ReaderMaxExecutionSeconds
+// (a constraint on current releases): the timeout must stay under the cap.
+const QueryTimeoutSeconds = share.ReaderMaxExecutionSeconds - 10
+
 // datasources is Grafana's datasource provisioning: one ClickHouse
 // datasource per audience, logging in as that recipient's read-only user
 // with its share database as default, and Prometheus.
@@ -215,7 +222,7 @@ func datasources(opts Options, audiences []Audience) (File, error) {
 			"name": "Share " + a.ID, "type": ClickHousePluginID, "uid": a.DatasourceUID(), "editable": false,
 			"jsonData": entry{
 				"host": opts.ClickHouseHost, "port": opts.ClickHousePort, "protocol": "native",
-				"username": a.Database, "defaultDatabase": a.Database, "dialTimeout": "10", "queryTimeout": "60",
+				"username": a.Database, "defaultDatabase": a.Database, "dialTimeout": "10", "queryTimeout": strconv.Itoa(QueryTimeoutSeconds),
 			},
 			"secureJsonData": entry{"password": pw},
 		})

@@ -26,6 +26,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/share"
 	"github.com/pathwayhub/pathwayhub/ingest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
@@ -263,6 +264,19 @@ func TestShareUserIsConfinedToItsDatabase(t *testing.T) {
 	for what, q := range refused {
 		if err := conn.Exec(t.Context(), q); err == nil {
 			t.Errorf("%s: %q succeeded for the commissioner", what, q)
+		}
+	}
+	// Bounded: a recipient's query cannot return, read or hold without
+	// limit, nor raise its limits.
+	limited := map[string]struct{ q, want string }{
+		"too many rows":     {fmt.Sprintf("SELECT arrayJoin(range(%d))", share.ReaderMaxResultRows*2), "Limit for result"},
+		"too much memory":   {"SELECT length(groupArray(toString(x))) FROM (SELECT arrayJoin(range(20000000)) AS x)", "emory limit"},
+		"raising the limit": {"SELECT 1 SETTINGS max_memory_usage = 0", "readonly"},
+	}
+	for what, c := range limited {
+		err := conn.Exec(t.Context(), c.q)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %q gave %v, want an error about %q", what, c.q, err, c.want)
 		}
 	}
 }
