@@ -11,6 +11,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/demo"
 	"github.com/pathwayhub/pathwayhub/ingest/store"
 )
@@ -24,7 +25,7 @@ func statsCmd() *cobra.Command {
 (highest revision of each incident, withdrawn ones left out). Needs direct
 access to ClickHouse: this is an operator's tool, not a data-sharing route.
 Without --clickhouse it uses the address a hub with a managed ClickHouse wrote
-under --data-dir.`,
+under --data-dir, logging in as its default user with the password kept there.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if addr == "" {
@@ -33,6 +34,15 @@ under --data-dir.`,
 					return errors.New("no --clickhouse given and no running managed ClickHouse found under --data-dir")
 				}
 				addr = strings.TrimSpace(string(raw))
+				if password == "" && user == "default" {
+					// The managed server's default user has a password,
+					// readable only by the hub's own OS user.
+					pw, err := os.ReadFile(filepath.Join(dataDir, "clickhouse", chserver.DefaultPasswordFile))
+					if err != nil {
+						return fmt.Errorf("the managed ClickHouse's default password: %w", err)
+					}
+					password = strings.TrimSpace(string(pw))
+				}
 			}
 			conn, err := chdb.Open(cmd.Context(), chdb.Options{Addr: addr, Database: database, Username: user, Password: password})
 			if err != nil {

@@ -56,14 +56,18 @@ func serveCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the hub until SIGINT or SIGTERM",
 		Long: `Run the hub: the IngestService, AccessService and EvidenceService APIs, the
-evidence pages under /evidence/, gRPC reflection, the gRPC health check and
-Prometheus /metrics on one listener (h2c and HTTP/1.1, or HTTPS with
---tls-cert and --tls-key); the share publisher (on
---publish-interval and shortly after each stored batch); the live pathway
-monitor; and the policy, reloaded when a file under --agreements changes or on
-SIGHUP (a bad bundle leaves the previous one in force). Settings come from
-flags, then PATHWAYHUB_* environment variables, then the --config YAML file,
-then defaults.`,
+evidence pages under /evidence/, gRPC reflection and the gRPC health check on
+--listen (h2c and HTTP/1.1, or HTTPS with --tls-cert and --tls-key; an address
+other machines can reach needs TLS, or --insecure-plaintext behind a proxy that
+terminates it); Prometheus /metrics on --metrics-listen (loopback by default:
+it carries per-force live counts); the share publisher (on --publish-interval
+and shortly after each stored batch); the live pathway monitor; the policy,
+reloaded when a file under --agreements changes or on SIGHUP (a bad bundle
+leaves the previous one in force); and the credentials, reloaded the same way
+(a revoked token stops working within seconds). Every API request is
+authenticated before its body is read. Settings come from flags, then
+PATHWAYHUB_* environment variables, then the --config YAML file, then
+defaults.`,
 		Args: cobra.NoArgs,
 	}
 	loader := config.RegisterFlags(cmd.Flags())

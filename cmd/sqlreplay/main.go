@@ -61,7 +61,7 @@ func run(dir string, show int) error {
 
 	ctx := context.Background()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := chserver.Start(ctx, chserver.Options{DataDir: tmp + "/ch18", Logger: logger})
+	srv, err := chserver.Start(ctx, chserver.Options{NoPasswords: true, DataDir: tmp + "/ch18", Logger: logger})
 	if err != nil {
 		return err
 	}

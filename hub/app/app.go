@@ -91,8 +91,9 @@ type Info struct {
 	// MetricsURL is the base URL of Prometheus's /metrics, on a listener of
 	// its own, e.g. "http://127.0.0.1:9464".
 	MetricsURL string
-	// ClickHouseAddr is the native address of the ClickHouse in use.
-	ClickHouseAddr string
+	// ClickHouseAddr is the native address of the ClickHouse in use, and
+	// ClickHouseUser and ClickHousePassword the hub's login there.
+	ClickHouseAddr, ClickHouseUser, ClickHousePassword string
 	// Database is the raw database.
 	Database string
 	// UsersFile is the ClickHouse users.d file of recipient users the
@@ -144,6 +145,9 @@ func Run(ctx context.Context, opts Options) error {
 			return err
 		}
 		chAddr = srv.Addr()
+		// The hub connects as its own user; the default user's password
+		// is in the server's directory (mode 0600), for operators.
+		cfg.ClickHouse.Username, cfg.ClickHouse.Password = srv.HubCredentials()
 		if usersFile == "" {
 			usersFile = filepath.Join(srv.UsersDir(), "pathway-shares.xml")
 		}
@@ -277,7 +281,7 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	info := Info{
 		URL: scheme + "://" + ln.Addr().String(), MetricsURL: "http://" + metricsLn.Addr().String(),
-		ClickHouseAddr: chAddr, Database: cfg.ClickHouse.Database,
+		ClickHouseAddr: chAddr, ClickHouseUser: cfg.ClickHouse.Username, ClickHousePassword: cfg.ClickHouse.Password, Database: cfg.ClickHouse.Database,
 		UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: cfg.Shares.Prefix, Publish: svc.publisher.PublishAll, Policy: svc.policy,
 	}
 
@@ -552,6 +556,13 @@ func VerifyAudit(ctx context.Context, cfg config.Config) (rows int, problems []a
 			return 0, nil, errors.New("app: audit verify needs --clickhouse, or a running hub's managed server in --data-dir")
 		}
 		addr = strings.TrimSpace(string(raw))
+		if cfg.ClickHouse.Password == "" {
+			pw, err := os.ReadFile(filepath.Join(cfg.DataDir, "clickhouse", chserver.DefaultPasswordFile))
+			if err != nil {
+				return 0, nil, fmt.Errorf("app: the managed ClickHouse's default password: %w", err)
+			}
+			cfg.ClickHouse.Username, cfg.ClickHouse.Password = "default", strings.TrimSpace(string(pw))
+		}
 	}
 	conn, err := chdb.Open(ctx, chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password})
 	if err != nil {

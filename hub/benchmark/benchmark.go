@@ -168,7 +168,7 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 	}
 	e := &env{cfg: cfg, report: &Report{Started: time.Now().UTC(), Command: cfg.Command}}
 	e.progress("starting ClickHouse in %s", chDir)
-	srv, err := chserver.Start(ctx, chserver.Options{DataDir: chDir, Logger: cfg.Logger})
+	srv, err := chserver.Start(ctx, chserver.Options{NoPasswords: true, DataDir: chDir, Logger: cfg.Logger})
 	if err != nil {
 		return nil, "", fmt.Errorf("benchmark: start clickhouse: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -24,6 +26,12 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/chdb"
+)
+
+// The files, under DataDir, of the managed server's passwords.
+const (
+	DefaultPasswordFile = "default-password"
+	HubPasswordFile     = "hub-password"
 )
 
 // DefaultStartTimeout is how long Start waits for the server to answer when
@@ -54,6 +62,12 @@ type Options struct {
 	// contents of the users.d directory with copies of these files, so
 	// users from an earlier run that are not listed again are removed.
 	UsersD []string
+	// NoPasswords leaves the default user without a password and defines
+	// no hub user: for the tests' throw-away servers only. Otherwise the
+	// default user gets a random password, kept in DataDir/default-password
+	// (mode 0600), and the hub its own user (HubUser) with another, in
+	// DataDir/hub-password, so no other local user can read the data.
+	NoPasswords bool
 	// StartTimeout bounds how long Start waits for the server to answer;
 	// zero means DefaultStartTimeout.
 	StartTimeout time.Duration
@@ -71,6 +85,43 @@ type Server struct {
 	waitErr  error // set before done is closed
 	stopOnce sync.Once
 	stopped  chan struct{} // closed when Stop has sent SIGTERM
+	// defaultPassword and hubPassword are the users' passwords; empty
+	// with NoPasswords.
+	defaultPassword, hubPassword string
+}
+
+// DefaultPassword is the password of the server's default user ("" with
+// Options.NoPasswords).
+func (s *Server) DefaultPassword() string { return s.defaultPassword }
+
+// HubCredentials are the user and password the hub connects with: HubUser,
+// or the password-less default user with Options.NoPasswords.
+func (s *Server) HubCredentials() (user, password string) {
+	if s.hubPassword == "" {
+		return "default", ""
+	}
+	return HubUser, s.hubPassword
+}
+
+// secret reads the password in file, or makes a random one there (mode
+// 0600) if there is none.
+func secret(file string) (string, error) {
+	raw, err := os.ReadFile(file)
+	if err == nil && len(strings.TrimSpace(string(raw))) >= 16 {
+		return strings.TrimSpace(string(raw)), nil
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	var b [24]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	pw := hex.EncodeToString(b[:])
+	if err := os.WriteFile(file, []byte(pw+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return pw, nil
 }
 
 // Start writes a configuration into opts.DataDir, starts the server process
@@ -108,7 +159,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	l := newLayout(dir, tcpPort, httpPort)
-	if err := l.write(opts.UsersD); err != nil {
+	var defaultPassword, hubPassword string
+	if !opts.NoPasswords {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("chserver: start: %w", err)
+		}
+		if defaultPassword, err = secret(filepath.Join(dir, DefaultPasswordFile)); err != nil {
+			return nil, fmt.Errorf("chserver: start: default password: %w", err)
+		}
+		if hubPassword, err = secret(filepath.Join(dir, HubPasswordFile)); err != nil {
+			return nil, fmt.Errorf("chserver: start: hub password: %w", err)
+		}
+	}
+	if err := l.write(opts.UsersD, defaultPassword, hubPassword); err != nil {
 		return nil, fmt.Errorf("chserver: start: %w", err)
 	}
 	stdout, err := os.OpenFile(filepath.Join(l.LogDir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
@@ -130,12 +193,14 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("chserver: start %s: %w", bin, err)
 	}
 	s := &Server{
-		logger:  logger,
-		layout:  l,
-		cmd:     cmd,
-		stdout:  stdout,
-		done:    make(chan struct{}),
-		stopped: make(chan struct{}),
+		logger:          logger,
+		layout:          l,
+		cmd:             cmd,
+		stdout:          stdout,
+		done:            make(chan struct{}),
+		stopped:         make(chan struct{}),
+		defaultPassword: defaultPassword,
+		hubPassword:     hubPassword,
 	}
 	go s.wait()
 	logger.InfoContext(ctx, "clickhouse starting", "binary", bin, "pid", cmd.Process.Pid,
@@ -231,6 +296,7 @@ func (s *Server) waitReady(ctx context.Context, timeout time.Duration) error {
 func (s *Server) ping(ctx context.Context) error {
 	conn, err := chdb.Open(ctx, chdb.Options{
 		Addr:         s.Addr(),
+		Password:     s.defaultPassword,
 		DialTimeout:  time.Second,
 		ReadTimeout:  5 * time.Second,
 		MaxOpenConns: 1,

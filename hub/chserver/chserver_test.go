@@ -59,7 +59,7 @@ func TestRestartKeepsData(t *testing.T) {
 	dir := t.TempDir()
 	start := func(port int) *chserver.Server {
 		t.Helper()
-		srv, err := chserver.Start(ctx, chserver.Options{DataDir: dir, TCPPort: port})
+		srv, err := chserver.Start(ctx, chserver.Options{NoPasswords: true, DataDir: dir, TCPPort: port})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,23 +128,23 @@ func TestStartErrors(t *testing.T) {
 	}{
 		{
 			name:    "missing binary",
-			opts:    chserver.Options{Binary: "/nonexistent/clickhouse-server"},
+			opts:    chserver.Options{NoPasswords: true, Binary: "/nonexistent/clickhouse-server"},
 			wantIs:  chserver.ErrBinaryNotFound,
 			wantMsg: "/nonexistent/clickhouse-server",
 		},
 		{
 			name:    "binary exits at once",
-			opts:    chserver.Options{Binary: "false"},
+			opts:    chserver.Options{NoPasswords: true, Binary: "false"},
 			wantMsg: "exited during start-up",
 		},
 		{
 			name:    "port in use",
-			opts:    chserver.Options{TCPPort: busy.TCPPort()},
+			opts:    chserver.Options{NoPasswords: true, TCPPort: busy.TCPPort()},
 			wantMsg: "not available",
 		},
 		{
 			name:    "no data dir",
-			opts:    chserver.Options{},
+			opts:    chserver.Options{NoPasswords: true},
 			wantMsg: "empty data directory",
 		},
 	}
@@ -176,7 +176,7 @@ func TestConfigErrorShowsLog(t *testing.T) {
 	if err := os.WriteFile(bad, []byte("<yandex><users><oops></yandex>"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := chserver.Start(t.Context(), chserver.Options{DataDir: dir, UsersD: []string{bad}, StartTimeout: 20 * time.Second})
+	srv, err := chserver.Start(t.Context(), chserver.Options{NoPasswords: true, DataDir: dir, UsersD: []string{bad}, StartTimeout: 20 * time.Second})
 	if err == nil {
 		_ = srv.Stop(context.Background())
 		t.Fatal("server accepted a malformed users.d file")
@@ -195,7 +195,7 @@ func TestUsersD(t *testing.T) {
 	if err := os.WriteFile(users, []byte(xml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv, err := chserver.Start(ctx, chserver.Options{DataDir: t.TempDir(), UsersD: []string{users}})
+	srv, err := chserver.Start(ctx, chserver.Options{NoPasswords: true, DataDir: t.TempDir(), UsersD: []string{users}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,5 +215,57 @@ func TestUsersD(t *testing.T) {
 	}
 	if _, err := chdb.Open(ctx, chdb.Options{Addr: srv.Addr(), Username: "reader", Password: "wrong"}); err == nil {
 		t.Fatal("wrong password accepted")
+	}
+}
+
+// A managed server is no open door to local users: its default user needs a
+// random password kept in a file only its owner reads, and the hub has a
+// user of its own; both survive a restart.
+func TestManagedServerHasPasswords(t *testing.T) {
+	ctx := t.Context()
+	dir := t.TempDir()
+	srv, err := chserver.Start(ctx, chserver.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Stop(context.WithoutCancel(ctx)) })
+	if _, err := chdb.Open(ctx, chdb.Options{Addr: srv.Addr()}); err == nil {
+		t.Fatal("the default user logged in without a password")
+	}
+	if _, err := chdb.Open(ctx, chdb.Options{Addr: srv.Addr(), Password: "wrong"}); err == nil {
+		t.Fatal("the default user logged in with a wrong password")
+	}
+	for _, login := range []struct{ user, password string }{{"default", srv.DefaultPassword()}, func() struct{ user, password string } {
+		u, p := srv.HubCredentials()
+		return struct{ user, password string }{u, p}
+	}()} {
+		conn, err := chdb.Open(ctx, chdb.Options{Addr: srv.Addr(), Username: login.user, Password: login.password})
+		if err != nil {
+			t.Fatalf("%s with its password: %v", login.user, err)
+		}
+		_ = conn.Close()
+	}
+	if u, _ := srv.HubCredentials(); u != chserver.HubUser {
+		t.Errorf("the hub logs in as %q, want %q", u, chserver.HubUser)
+	}
+	for _, f := range []string{chserver.DefaultPasswordFile, chserver.HubPasswordFile} {
+		st, err := os.Stat(filepath.Join(dir, f))
+		if err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, mode %v, want 0600", f, err, st.Mode().Perm())
+		}
+	}
+	before := srv.DefaultPassword()
+	stopCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := srv.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+	again, err := chserver.Start(ctx, chserver.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = again.Stop(context.WithoutCancel(ctx)) })
+	if again.DefaultPassword() != before {
+		t.Error("a restart changed the default password")
 	}
 }

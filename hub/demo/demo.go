@@ -123,7 +123,6 @@ func Run(ctx context.Context, opts Options) error {
 		fmt.Fprintf(out, "\nGrafana dashboards and provisioning: %s/grafana; Prometheus configuration: %s/prometheus\n", where, where)
 	}
 	if err == nil {
-		printWhereToLook(out, info, dir)
 		// A one-time login link: it starts a session; the token never
 		// goes in a URL.
 		link, expires, lerr := login.Request(ctx, http.DefaultClient, info.URL, tokens["icb/QMJ"], "/evidence/ncl_icb")
@@ -133,6 +132,7 @@ func Run(ctx context.Context, opts Options) error {
 			fmt.Fprintf(out, "Evidence for North Central London ICB (one-time link, until %s): %s\n"+
 				"  another: go run ./cmd/pathwayctl evidence login --hub %s --token \"$(grep icb/QMJ %s | cut -d' ' -f2)\" --recipient ncl_icb\n\n",
 				expires.Local().Format("15:04"), link, info.URL, filepath.Join(dir, "tokens.txt"))
+			printWhereToLook(out, info, dir)
 		}
 	}
 	if err == nil {
@@ -195,7 +195,7 @@ func countsLine(s client.Summary) string {
 
 // printStats reads counts per force and month back from ClickHouse.
 func printStats(ctx context.Context, out io.Writer, info app.Info) error {
-	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr, Database: info.Database})
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr, Database: info.Database, Username: info.ClickHouseUser, Password: info.ClickHousePassword})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -247,7 +247,7 @@ func printWhereToLook(out io.Writer, info app.Info, dir string) {
 	fmt.Fprintf(out, `
 Where to look:
   metrics:      curl -s %[11]s/metrics | grep pathwayhub_ingest   (operators only; its own listener)
-  counts:       go run ./cmd/pathwayctl stats --clickhouse %[2]s --database %[3]s
+  counts:       go run ./cmd/pathwayctl stats --data-dir %[12]s --database %[3]s   (the managed ClickHouse at %[2]s, its password kept there)
   reflection:   grpcurl -plaintext %[4]s list
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)
@@ -259,7 +259,7 @@ Where to look:
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
 		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), info.UsersFile, info.PasswordsFile,
-		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL)
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir))
 }
 
 // liveSink submits the live feed through the API with each org's token.
@@ -421,7 +421,7 @@ func printCommissionerView(ctx context.Context, out io.Writer, info app.Info, re
 	if db == "" {
 		return nil
 	}
-	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr})
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr, Username: info.ClickHouseUser, Password: info.ClickHousePassword})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

@@ -18,7 +18,7 @@ import (
 func TestClickHouseStoppedMidRun(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	srv, err := chserver.Start(t.Context(), chserver.Options{DataDir: dir})
+	srv, err := chserver.Start(t.Context(), chserver.Options{NoPasswords: true, DataDir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestClickHouseStoppedMidRun(t *testing.T) {
 		t.Fatalf("with ClickHouse down: %v, want unavailable", err)
 	}
 
-	srv, err = chserver.Start(t.Context(), chserver.Options{DataDir: dir, TCPPort: tcp, HTTPPort: httpPort})
+	srv, err = chserver.Start(t.Context(), chserver.Options{NoPasswords: true, DataDir: dir, TCPPort: tcp, HTTPPort: httpPort})
 	if err != nil {
 		t.Fatal(err)
 	}

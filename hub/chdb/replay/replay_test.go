@@ -34,7 +34,7 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	ctx := context.Background()
-	srv, err := chserver.Start(ctx, chserver.Options{DataDir: dir + "/ch", Logger: slog.New(slog.DiscardHandler)})
+	srv, err := chserver.Start(ctx, chserver.Options{NoPasswords: true, DataDir: dir + "/ch", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "replay: start clickhouse:", err)
 		return 1

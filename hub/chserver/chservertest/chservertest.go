@@ -35,7 +35,7 @@ func Start(t testing.TB) *chserver.Server {
 	t.Helper()
 	dir := t.TempDir()
 	logger := slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	srv, err := chserver.Start(t.Context(), chserver.Options{DataDir: dir, Logger: logger})
+	srv, err := chserver.Start(t.Context(), chserver.Options{NoPasswords: true, DataDir: dir, Logger: logger})
 	if errors.Is(err, chserver.ErrBinaryNotFound) {
 		t.Fatal(NotFoundMessage)
 	}
@@ -65,7 +65,7 @@ func Main(m *testing.M, srv **chserver.Server) int {
 	}
 	defer os.RemoveAll(dir)
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	s, err := chserver.Start(context.Background(), chserver.Options{DataDir: dir, Logger: logger})
+	s, err := chserver.Start(context.Background(), chserver.Options{NoPasswords: true, DataDir: dir, Logger: logger})
 	if errors.Is(err, chserver.ErrBinaryNotFound) {
 		fmt.Fprintln(os.Stderr, NotFoundMessage)
 		return 1
