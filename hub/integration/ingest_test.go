@@ -520,3 +520,25 @@ func grepLines(text, prefix string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// A timestamp ClickHouse's DateTime cannot hold is rejected, naming the
+// field, rather than stored as another time (1900 once became 2036); the
+// good record beside it is stored.
+func TestTimestampsOutsideDateTimeAreRejected(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, shared.Addr())
+	bad, good := s136(t), s136(t)
+	bad.Timeline.CallReceived = ts("1900-01-01T00:00:00Z")
+	resp := h.mustSubmit(t, metToken, bad, good)
+	r := resp.GetResults()[0]
+	if r.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || len(r.GetErrors()) != 1 ||
+		r.GetErrors()[0].GetField() != "timeline.call_received" || r.GetErrors()[0].GetCode() != "timestamp.out_of_range" {
+		t.Fatalf("a call in 1900: %v", r)
+	}
+	if resp.GetResults()[1].GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_ACCEPTED {
+		t.Errorf("the good record beside it: %v", resp.GetResults()[1])
+	}
+	if n := h.count(t, "SELECT count() FROM incidents WHERE call_received < toDateTime('2000-01-01 00:00:00') OR call_received > toDateTime('2030-01-01 00:00:00')"); n != 0 {
+		t.Errorf("%d incidents stored with an impossible call time", n)
+	}
+}

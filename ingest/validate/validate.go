@@ -29,6 +29,7 @@ const (
 	CodeTimestampInvalid        = "timestamp.invalid"
 	CodeTimestampSubsecond      = "timestamp.whole_seconds"
 	CodeTimestampFuture         = "timestamp.future"
+	CodeTimestampOutOfRange     = "timestamp.out_of_range"
 	CodeTimestampOrder          = "timestamp.order"
 	CodeRequiredForType         = "required_for_incident_type"
 	CodeNotApplicable           = "not_applicable"
@@ -38,6 +39,13 @@ const (
 	CodeExtensionSuperintendent = "legal.extension_superintendent"
 	CodeDetentionBreach         = "detention_breach"
 )
+
+// EarliestTime is the earliest timestamp the hub stores: ClickHouse's
+// DateTime counts seconds from 1970-01-01 00:00:00 UTC as an unsigned
+// 32-bit number, and holds 0 as "no time". An earlier time would be stored
+// as another (1900 as 2036), so a record with one is rejected instead.
+// (The latest is bounded far tighter by the future-time rule.)
+var EarliestTime = time.Date(1970, 1, 1, 0, 0, 1, 0, time.UTC)
 
 // DetentionLimit is the s136 detention clock: 24 hours from arrival at the
 // place of safety (Policing and Crime Act 2017 s.82), before any extension.
@@ -215,6 +223,9 @@ func (v *Validator) checkTimes(r *Report, now time.Time, times []namedTime) {
 		}
 		if nt.ts.AsTime().After(limit) {
 			r.errorf(nt.field, CodeTimestampFuture, "lies in the future by more than %s", v.skew)
+		}
+		if nt.ts.AsTime().Before(EarliestTime) {
+			r.errorf(nt.field, CodeTimestampOutOfRange, "lies before %s, the earliest time the hub can store", EarliestTime.Format(time.RFC3339))
 		}
 	}
 }

@@ -31,8 +31,9 @@ const (
 //   - every enumeration must hold a known, non-zero value unless its comment says it may be left
 //     unset;
 //   - codes must match their patterns (ONS, ODS, 64 lower-case hex characters for tokens);
-//   - timestamps must follow the order of the pathway (see Timeline) and none may lie more than
-//     five minutes in the future;
+//   - timestamps must follow the order of the pathway (see Timeline), none may lie more than
+//     five minutes in the future, and none before 1970-01-01T00:00:01Z, the earliest time the
+//     hub can store (code timestamp.out_of_range);
 //   - the legal checks: no police station as a place of safety for under-18s; a police station
 //     only with the conditions met and an inspector's authorisation; an extension of at most
 //     12 hours, approved by a superintendent when the place of safety is a police station.
