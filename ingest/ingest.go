@@ -235,6 +235,7 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 	var candidates []judged
 	for i, u := range ups {
 		report := s.valid.HealthUpdate(u)
+		validate.OwnSite(&report, org.ID, u.GetPosOdsSite())
 		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
 		results[i] = res
 		if !report.OK() {

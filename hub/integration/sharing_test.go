@@ -456,6 +456,12 @@ func TestTrustCannotUpdateAnotherTrustsIncident(t *testing.T) {
 	if n := h.count(t, "SELECT count() FROM health_updates"); n != 0 {
 		t.Fatalf("%d health updates stored from the wrong trust", n)
 	}
+	// Its own incident, but naming another trust's site: refused, naming
+	// the field.
+	if got := send(ralToken, "RV3AA"); got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED ||
+		got.GetErrors()[0].GetField() != "pos_ods_site" {
+		t.Fatalf("RAL naming RV3's site: %v", got)
+	}
 	if got := send(ralToken, "RAL01"); got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_ACCEPTED {
 		t.Fatalf("RAL updating its own incident: %v", got)
 	}

@@ -13,6 +13,7 @@ package validate
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"buf.build/go/protovalidate"
@@ -138,9 +139,28 @@ func (v *Validator) HealthUpdate(u *pathwayv1.HealthUpdate) Report {
 	checkUnknown(u.ProtoReflect(), "", &r)
 	v.fieldRules(u, &r)
 	v.checkTimes(&r, v.now(), healthTimes(u))
+	after(&r, "assessment_started", u.GetAssessmentStarted(), "handover_accepted", u.GetHandoverAccepted())
 	after(&r, "assessment_completed", u.GetAssessmentCompleted(), "assessment_started", u.GetAssessmentStarted())
 	checkPresence(&r, "presence_requests", u.GetPresenceRequests())
+	for i, p := range u.GetPresenceRequests() {
+		if p.GetActor() != pathwayv1.PresenceActor_PRESENCE_ACTOR_NHS {
+			r.errorf(fmt.Sprintf("presence_requests[%d].actor", i), CodeNotApplicable, "a trust's presence entries are its own: actor must be NHS")
+		}
+	}
 	return r
+}
+
+// CodeSiteNotOwn is the code of a health update naming a place of safety
+// that is not one of the submitting trust's sites (OwnSite).
+const CodeSiteNotOwn = "pos_ods_site.not_own"
+
+// OwnSite checks that site, an ODS site code, is one of trust's: a site
+// code starts with its trust's code (RV3AA is a site of RV3). The trust's
+// code comes from its credential.
+func OwnSite(r *Report, trust, site string) {
+	if site != "" && !strings.HasPrefix(site, trust) {
+		r.errorf("pos_ods_site", CodeSiteNotOwn, "is not one of your sites: a site code of trust %s starts with %s", trust, trust)
+	}
 }
 
 // fieldRules runs the rules declared in the proto.

@@ -172,6 +172,31 @@ func TestHealthUpdate(t *testing.T) {
 		{"force_id", "string.pattern"},
 		{"revision", "uint32.gte"},
 	})
+
+	// The rules the proto states for health updates, one case each.
+	for _, tc := range []struct {
+		name   string
+		change func(u *pathwayv1.HealthUpdate)
+		want   []violation
+	}{
+		{"assessment started before handover", func(u *pathwayv1.HealthUpdate) {
+			u.AssessmentStarted, u.AssessmentCompleted = at("2025-03-01T23:00:00Z"), at("2025-03-01T23:30:00Z")
+		}, []violation{{"assessment_started", validate.CodeTimestampOrder}}},
+		{"a presence entry by the police", func(u *pathwayv1.HealthUpdate) {
+			u.PresenceRequests = []*pathwayv1.PresenceEntry{{Time: at("2025-03-01T23:20:00Z"), Actor: pathwayv1.PresenceActor_PRESENCE_ACTOR_POLICE,
+				Action: pathwayv1.PresenceAction_PRESENCE_ACTION_REQUESTED, Reason: pathwayv1.PresenceReason_PRESENCE_REASON_RISK_TO_LIFE_OR_SERIOUS_HARM}}
+		}, []violation{{"presence_requests[0].actor", validate.CodeNotApplicable}}},
+		{"a time before 1970", func(u *pathwayv1.HealthUpdate) { u.HandoverAccepted = at("1969-12-31T23:59:59Z") },
+			[]violation{{"handover_accepted", validate.CodeTimestampOutOfRange}}},
+	} {
+		u := proto.CloneOf(good)
+		tc.change(u)
+		assertViolations(t, tc.name, v.HealthUpdate(u).Errors, tc.want)
+	}
+	var r validate.Report
+	validate.OwnSite(&r, "RAL", "RV3AA")
+	validate.OwnSite(&r, "RAL", "RAL01")
+	assertViolations(t, "a trust naming another trust's site", r.Errors, []violation{{"pos_ods_site", validate.CodeSiteNotOwn}})
 }
 
 func assertViolations(t *testing.T, kind string, got []*pathwayv1.FieldViolation, want []violation) {

@@ -44,7 +44,9 @@ type HealthUpdate struct {
 	IncidentRef string `protobuf:"bytes,3,opt,name=incident_ref,json=incidentRef,proto3" json:"incident_ref,omitempty"`
 	// Snapshot number of this trust's update for this incident, starting at 1.
 	Revision uint32 `protobuf:"varint,4,opt,name=revision,proto3" json:"revision,omitempty"`
-	// ODS site code of the trust's place of safety that received the person (e.g. "RV3AA").
+	// ODS site code of the trust's place of safety that received the person (e.g. "RV3AA"). It must
+	// be one of the submitting trust's own sites: a site code starts with its trust's code (code
+	// pos_ods_site.not_own).
 	PosOdsSite string `protobuf:"bytes,5,opt,name=pos_ods_site,json=posOdsSite,proto3" json:"pos_ods_site,omitempty"`
 	// When the trust's staff accepted the handover from the police, in UTC.
 	HandoverAccepted *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=handover_accepted,json=handoverAccepted,proto3" json:"handover_accepted,omitempty"`
@@ -55,7 +57,7 @@ type HealthUpdate struct {
 	// How the incident ended for the person. Leave unset until known.
 	Outcome Outcome `protobuf:"varint,9,opt,name=outcome,proto3,enum=pathway.v1.Outcome" json:"outcome,omitempty"`
 	// The trust's entries in the police-presence log: requests for officers to stay, and their
-	// reasons. Entries must have actor NHS. At most 50.
+	// reasons. Entries must have actor NHS (code not_applicable otherwise). At most 50.
 	PresenceRequests []*PresenceEntry `protobuf:"bytes,10,rep,name=presence_requests,json=presenceRequests,proto3" json:"presence_requests,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
