@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 	"strings"
 
 	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
@@ -125,6 +126,13 @@ func replayOne(rep *Report, e sqlrecord.Entry, old, current Engine) {
 	go func() { oldCh <- runScript(old, e.Database, script, main) }()
 	cur := runScript(current, e.Database, script, main)
 	o := <-oldCh
+	if e.Kind == sqlrecord.KindExec && mutationRE.MatchString(e.SQL) {
+		// A mutation runs in the background on both engines; the code that
+		// sent it waited for it (or it would not see its effect), so the
+		// replay waits too before the next statement.
+		waitMutations(old)
+		waitMutations(current)
+	}
 	switch {
 	case o.err != nil && cur.err != nil:
 		rep.BothFailed = append(rep.BothFailed, Finding{Entry: e, What: fmt.Sprintf("%s: %v", old.Name(), o.err)})
@@ -183,6 +191,25 @@ func runScript(en Engine, db string, script []string, main int) result {
 		}
 	}
 	return res
+}
+
+// mutationRE matches ALTER TABLE … DELETE or UPDATE, which ClickHouse runs
+// in the background.
+var mutationRE = regexp.MustCompile(`(?is)^\s*ALTER\s+TABLE\s+\S+\s+(DELETE|UPDATE)\b`)
+
+// waitMutations waits, up to 30 s, until en has no mutation left to do.
+func waitMutations(en Engine) {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		out, err := en.Run("", "SELECT count() FROM system.mutations WHERE is_done = 0")
+		if err != nil {
+			return
+		}
+		if v := values(out); len(v) == 1 && v[0] == "0" {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 }
 
 var orderByRE = regexp.MustCompile(`(?i)\border\s+by\b`)

@@ -116,6 +116,14 @@ func TestReplay(t *testing.T) {
 			compared: 1,
 		},
 		{
+			name: "a mutation is waited for, as its sender did",
+			stmts: []sqlrecord.Entry{
+				exec("d", "ALTER TABLE d.t DELETE WHERE incident_ref = 'a'"),
+				query("d", "SELECT count() FROM d.t"),
+			},
+			compared: 1,
+		},
+		{
 			name: "facts about the engine run but are not compared",
 			stmts: []sqlrecord.Entry{
 				query("", "SELECT version()"),
