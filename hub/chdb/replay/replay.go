@@ -28,8 +28,8 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"time"
 	"strings"
+	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
 )
