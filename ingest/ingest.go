@@ -95,6 +95,9 @@ type Service struct {
 	metrics *metrics
 	// admission admits requests by their bytes (nil: no bound).
 	admission *admission
+	// jsonFailed holds the records of JSON submissions that did not decode
+	// (strictJSON), until their handler takes them.
+	jsonFailed sync.Map
 	// locks serialises batches of the same organisation, so two concurrent
 	// batches cannot both judge the same record new.
 	locks sync.Map // string → *sync.Mutex
@@ -132,10 +135,25 @@ func New(opts Options) (*Service, error) {
 // request size limit and the strict JSON codec applied, plus opts (the
 // authentication interceptor).
 func (s *Service) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
-	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, JSONCodecs()...)
+	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, s.jsonCodecs()...)
 	all = append(all, opts...)
 	path, h := pathwayv1connect.NewIngestServiceHandler(s, all...)
-	return path, s.admit(h)
+	return path, explainContentType(s.admit(h))
+}
+
+// explainContentType answers a POST without a Content-Type with the same
+// 415 Connect gives, but with a body that says what to send (Connect's own
+// 415 is empty).
+func explainContentType(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "" {
+			w.Header().Set("Accept-Post", "application/json, application/proto, application/grpc, application/grpc-web")
+			http.Error(w, "send Content-Type: application/json (Connect JSON) or application/proto (binary), "+
+				"or use a gRPC or gRPC-Web client", http.StatusUnsupportedMediaType)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // judged is one record's key and revision, for the revision comparison.
@@ -149,6 +167,7 @@ type judged struct {
 // SubmitIncidents stores a batch of a force's incident records.
 func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[pathwayv1.SubmitIncidentsRequest]) (*connect.Response[pathwayv1.SubmitIncidentsResponse], error) {
 	start := time.Now()
+	undecoded := s.decodeErrors(req.Msg)
 	org, err := s.caller(ctx, auth.KindForce, "SubmitIncidents")
 	if err != nil {
 		return nil, err
@@ -163,6 +182,9 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 	var candidates []judged
 	for i, rec := range recs {
 		report := s.valid.Incident(rec)
+		if v, ok := undecoded[i]; ok {
+			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
+		}
 		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(rec.GetIncidentRef()), Revision: rec.GetRevision(), Warnings: report.Warnings}
 		results[i] = res
 		if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
@@ -222,6 +244,7 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 // SubmitHealthUpdates stores a batch of an NHS trust's health updates.
 func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[pathwayv1.SubmitHealthUpdatesRequest]) (*connect.Response[pathwayv1.SubmitHealthUpdatesResponse], error) {
 	start := time.Now()
+	undecoded := s.decodeErrors(req.Msg)
 	org, err := s.caller(ctx, auth.KindTrust, "SubmitHealthUpdates")
 	if err != nil {
 		return nil, err
@@ -235,6 +258,9 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 	var candidates []judged
 	for i, u := range ups {
 		report := s.valid.HealthUpdate(u)
+		if v, ok := undecoded[i]; ok {
+			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
+		}
 		validate.OwnSite(&report, org.ID, u.GetPosOdsSite())
 		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
 		results[i] = res

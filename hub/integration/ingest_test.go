@@ -2,6 +2,7 @@ package integration_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -209,15 +210,77 @@ func TestUnknownFieldsAreRejected(t *testing.T) {
 		t.Fatalf("errors %v", e)
 	}
 
-	// In JSON an unknown key fails the whole request, naming the key, and
-	// stores nothing.
-	body := `{"records":[{"schemaVersion":1,"name":"Jane Doe"}]}`
-	status, text := postJSON(t, h, btpToken, body)
-	if status != http.StatusBadRequest || !strings.Contains(text, `unknown field \"name\"`) && !strings.Contains(text, `unknown field "name"`) {
-		t.Fatalf("JSON unknown field: %d %s", status, text)
+	// In JSON an unknown key inside a record rejects that record, naming
+	// the key; one at the top level fails the whole request, and stores
+	// nothing.
+	status, text := postJSON(t, h, btpToken, `{"records":[{"schemaVersion":1,"name":"Jane Doe"}]}`)
+	if status != http.StatusOK || !strings.Contains(text, `"field":"name"`) || !strings.Contains(text, `"code":"json.invalid"`) {
+		t.Fatalf("JSON unknown field in a record: %d %s", status, text)
+	}
+	status, text = postJSON(t, h, btpToken, `{"records":[],"name":"Jane Doe"}`)
+	if status != http.StatusBadRequest || !strings.Contains(text, "name") {
+		t.Fatalf("JSON unknown field at the top: %d %s", status, text)
 	}
 	if n := h.storedIncidents(t); n != 1 {
 		t.Fatalf("stored = %d, want 1", n)
+	}
+}
+
+// A JSON batch is decoded record by record: a record with free text where
+// an enum belongs, a negative revision, bytes that are not UTF-8 or an
+// unknown key is rejected on its own, with its index and field, and the
+// good records of the batch are stored. (Each once sank its whole batch.)
+func TestBadJSONRecordsDoNotSinkTheirBatch(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, shared.Addr())
+	record := func(change func(map[string]any)) string {
+		raw, err := protojson.Marshal(s136(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		change(m)
+		out, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(out)
+	}
+	good := record(func(map[string]any) {})
+	records := []string{
+		good,
+		record(func(m map[string]any) { m["status"] = "closed" }),
+		record(func(m map[string]any) { m["revision"] = -1 }),
+		strings.Replace(record(func(m map[string]any) { m["ladCode"] = "XXXX" }), "XXXX", "\xff\xfe", 1),
+		record(func(m map[string]any) { m["personName"] = "Jane Doe" }),
+		record(func(map[string]any) {}),
+	}
+	status, text := postJSON(t, h, btpToken, `{"records":[`+strings.Join(records, ",")+`]}`)
+	if status != http.StatusOK {
+		t.Fatalf("the batch: %d %s", status, text)
+	}
+	var resp pathwayv1.SubmitIncidentsResponse
+	if err := protojson.Unmarshal([]byte(text), &resp); err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ status, field string }{{"ACCEPTED", ""}, {"REJECTED", "status"}, {"REJECTED", "revision"}, {"REJECTED", "ladCode"},
+		{"REJECTED", "personName"}, {"ACCEPTED", ""}}
+	for i, w := range want {
+		r := resp.GetResults()[i]
+		if r.GetIndex() != uint32(i) || !strings.HasSuffix(r.GetStatus().String(), w.status) {
+			t.Errorf("record %d: %v, want %s", i, r, w.status)
+			continue
+		}
+		if w.status == "REJECTED" && (len(r.GetErrors()) != 1 || r.GetErrors()[0].GetCode() != "json.invalid" ||
+			(w.field != "" && r.GetErrors()[0].GetField() != w.field) || strings.Contains(r.GetErrors()[0].GetMessage(), "Jane")) {
+			t.Errorf("record %d errors %v, want json.invalid on %q, without the value", i, r.GetErrors(), w.field)
+		}
+	}
+	if n := h.storedIncidents(t); n != 2 {
+		t.Errorf("stored = %d, want the 2 good records", n)
 	}
 }
 
@@ -540,5 +603,35 @@ func TestTimestampsOutsideDateTimeAreRejected(t *testing.T) {
 	}
 	if n := h.count(t, "SELECT count() FROM incidents WHERE call_received < toDateTime('2000-01-01 00:00:00') OR call_received > toDateTime('2030-01-01 00:00:00')"); n != 0 {
 		t.Errorf("%d incidents stored with an impossible call time", n)
+	}
+}
+
+// What an integrator with curl meets: a request without a Content-Type is
+// told what to send, and a JSON answer carries every field, zero values too
+// (the first result's "index": 0).
+func TestJSONIntegratorsAreToldWhatToSend(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, shared.Addr())
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, h.info.URL+"/pathway.v1.IngestService/SubmitIncidents", strings.NewReader(`{"records":[]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+btpToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType || !strings.Contains(string(body), "application/json") {
+		t.Errorf("no Content-Type: %d %q, want 415 saying what to send", resp.StatusCode, body)
+	}
+	doc, err := protojson.Marshal(&pathwayv1.SubmitIncidentsRequest{Records: []*pathwayv1.IncidentRecord{s136(t)}, DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, text := postJSON(t, h, btpToken, string(doc))
+	if status != http.StatusOK || !strings.Contains(text, `"index":0`) {
+		t.Errorf("dry run: %d %s, want the first result's index 0 written out", status, text)
 	}
 }
