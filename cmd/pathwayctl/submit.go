@@ -16,6 +16,7 @@ func submitCmd() *cobra.Command {
 	var k keyFlags
 	var hub, token string
 	var batch int
+	var retryFor time.Duration
 	var dryRun, quiet bool
 	cmd := &cobra.Command{
 		Use:   "submit FILE...",
@@ -23,9 +24,12 @@ func submitCmd() *cobra.Command {
 		Long: `Read each export file (CSV or NDJSON, see schemas/export-format.md), turn
 incident numbers and person identifiers into tokens with the key file, and
 submit the records in batches. A batch the hub cannot store (unavailable) is
-retried with backoff; retrying is always safe. Prints a summary by result and
-reason, and exits 1 if any record was rejected (locally or by the hub), 2 on
-any other failure.`,
+retried with backoff, 8 times (about a minute), or for as long as --retry-for
+says; retrying is always safe. After a run that stopped part-way, run the same
+command again: the records already stored come back "unchanged" and are stored
+nowhere, and the summary says how many there were. Prints a summary by result
+and reason, and exits 1 if any record was rejected (locally or by the hub), 2
+on any other failure.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if hub == "" || token == "" {
@@ -44,7 +48,7 @@ any other failure.`,
 				rejected += len(p.errs)
 				bar := client.NewProgressBar(os.Stderr, len(p.records), path, !quiet)
 				c := client.New(client.Options{
-					URL: hub, Token: token, BatchSize: batch, DryRun: dryRun,
+					URL: hub, Token: token, BatchSize: batch, DryRun: dryRun, RetryFor: retryFor,
 					Progress: func(done int) { _ = bar.Set(done) },
 					OnRetry: func(attempt int, wait time.Duration, err error) {
 						fmt.Fprintf(os.Stderr, "\nhub unavailable (attempt %d), retrying in %s: %v\n", attempt, wait.Round(time.Millisecond), err)
@@ -70,6 +74,7 @@ any other failure.`,
 	cmd.Flags().IntVar(&batch, "batch-size", client.DefaultBatchSize, "records per call (at most 10000)")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "validate on the hub and report, but store nothing")
 	cmd.Flags().BoolVar(&quiet, "quiet", false, "no progress bar")
+	cmd.Flags().DurationVar(&retryFor, "retry-for", 0, "keep retrying a batch while the hub is unavailable for this long (e.g. 10m), instead of 8 attempts")
 	return cmd
 }
 
@@ -97,6 +102,9 @@ func printSummary(out io.Writer, path string, p parsed, sum client.Summary, dryR
 	}
 	for k, n := range warned {
 		fmt.Fprintf(out, "  warning: %d × %s\n", n, k)
+	}
+	if n := sum.Counts["unchanged"]; n > 0 && !dryRun {
+		fmt.Fprintf(out, "  %d records were already stored (sent before with the same revision): nothing to redo\n", n)
 	}
 	if sum.Retries > 0 {
 		fmt.Fprintf(out, "  %d calls, %d retried\n", sum.Batches, sum.Retries)

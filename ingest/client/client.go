@@ -42,6 +42,11 @@ type Options struct {
 	BatchSize int
 	// MaxAttempts bounds the tries of one batch when the hub is unavailable.
 	MaxAttempts int
+	// RetryFor, when positive, keeps retrying a batch while the hub is
+	// unavailable for up to this long from the batch's first failure,
+	// however many attempts that takes (MaxAttempts is then ignored): for
+	// riding out an outage of the hub's storage.
+	RetryFor time.Duration
 	// Backoff is the first wait between attempts; it doubles, with jitter.
 	Backoff time.Duration
 	// DryRun asks the hub to validate and report without storing.
@@ -207,13 +212,24 @@ func (c *Client) authorise(h http.Header) {
 // unavailable, or runs out of attempts.
 func (c *Client) retry(ctx context.Context, sum *Summary, fn func() error) error {
 	wait := c.opts.Backoff
+	var firstFailure time.Time
 	for attempt := 1; ; attempt++ {
 		sum.Batches++
 		err := fn()
 		if err == nil {
 			return nil
 		}
-		if connect.CodeOf(err) != connect.CodeUnavailable || attempt >= c.opts.MaxAttempts {
+		if firstFailure.IsZero() {
+			firstFailure = time.Now()
+		}
+		if connect.CodeOf(err) != connect.CodeUnavailable {
+			return err
+		}
+		if c.opts.RetryFor > 0 {
+			if time.Since(firstFailure) >= c.opts.RetryFor {
+				return fmt.Errorf("still unavailable after %s of retries: %w", c.opts.RetryFor, err)
+			}
+		} else if attempt >= c.opts.MaxAttempts {
 			return err
 		}
 		sum.Retries++
