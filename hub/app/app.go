@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -152,20 +153,34 @@ func Run(ctx context.Context, opts Options) error {
 			usersFile = filepath.Join(srv.UsersDir(), "pathway-shares.xml")
 		}
 		// The managed server is the last thing to stop: its actor waits for
-		// the context the other actors' shutdown cancels.
+		// the context the other actors' shutdown cancels. If it dies
+		// meanwhile, the actor starts it again (superviseManaged); the
+		// hub answers unavailable until it is back.
+		managed := &managedServer{srv: srv}
+		chUp := prometheus.NewGauge(prometheus.GaugeOpts{Name: "pathwayhub_clickhouse_up", Help: "1 while the managed ClickHouse runs, 0 while it is being restarted."})
+		chRestarts := prometheus.NewCounter(prometheus.CounterOpts{Name: "pathwayhub_clickhouse_restarts_total", Help: "Restarts of the managed ClickHouse after it died."})
+		for _, c := range []prometheus.Collector{chUp, chRestarts} {
+			if err := reg.Register(c); err != nil {
+				_ = srv.Stop(context.WithoutCancel(ctx))
+				return fmt.Errorf("app: %w", err)
+			}
+		}
+		chUp.Set(1)
 		stopCtx, stopManaged := context.WithCancel(context.WithoutCancel(ctx))
 		g.Add(func() error {
-			select {
-			case <-srv.Done():
-				return fmt.Errorf("app: managed clickhouse exited: %w", srv.Err())
-			case <-stopCtx.Done():
-				return nil
-			}
+			return superviseManaged(stopCtx, cfg, managed, logger, func(up bool) {
+				if up {
+					chUp.Set(1)
+					chRestarts.Inc()
+				} else {
+					chUp.Set(0)
+				}
+			})
 		}, func(error) { stopManaged() })
 		defer func() {
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
 			defer cancel()
-			if err := srv.Stop(sctx); err != nil {
+			if err := managed.get().Stop(sctx); err != nil {
 				logger.Warn("stop managed clickhouse", "err", err)
 			}
 			_ = os.Remove(filepath.Join(cfg.DataDir, ClickHouseAddrFile))
@@ -480,14 +495,83 @@ func reloadOnHangup(ctx context.Context, engine *policy.Engine, reloadCredential
 	}
 }
 
+// managedServer is the managed ClickHouse in use, replaced when it is
+// restarted.
+type managedServer struct {
+	mu  sync.Mutex
+	srv *chserver.Server
+}
+
+func (m *managedServer) get() *chserver.Server {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.srv
+}
+
+func (m *managedServer) set(s *chserver.Server) {
+	m.mu.Lock()
+	m.srv = s
+	m.mu.Unlock()
+}
+
+// Restart backoff of the managed ClickHouse: the first wait, doubling to the
+// longest.
+const (
+	managedRestartFirst = time.Second
+	managedRestartMax   = 30 * time.Second
+)
+
+// superviseManaged waits until ctx ends; whenever the managed server dies
+// first, it starts it again on the same ports and data, with a wait that
+// doubles from a second to 30 s between failed starts. changed reports it
+// down, and up again. The connection pool reconnects by itself; meanwhile
+// ingest answers unavailable and the health check NOT_SERVING.
+func superviseManaged(ctx context.Context, cfg config.Config, m *managedServer, logger *slog.Logger, changed func(up bool)) error {
+	for {
+		srv := m.get()
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-srv.Done():
+		}
+		logger.Error("managed clickhouse died; restarting it", "err", srv.Err())
+		changed(false)
+		wait := managedRestartFirst
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(wait):
+			}
+			next, err := startManagedOn(ctx, cfg, logger, srv.TCPPort(), srv.HTTPPort())
+			if err == nil {
+				m.set(next)
+				changed(true)
+				logger.Info("managed clickhouse restarted", "addr", next.Addr())
+				break
+			}
+			logger.Warn("managed clickhouse did not restart; trying again", "err", err, "in", min(wait*2, managedRestartMax))
+			wait = min(wait*2, managedRestartMax)
+		}
+	}
+}
+
 // startManaged starts the embedded-default ClickHouse under cfg.DataDir.
 func startManaged(ctx context.Context, cfg config.Config, logger *slog.Logger) (*chserver.Server, error) {
+	return startManagedOn(ctx, cfg, logger, 0, 0)
+}
+
+// startManagedOn starts the managed ClickHouse on the given ports (0: any
+// free one). A restart (ports given) keeps the users.d file the publisher
+// wrote, so recipients keep their logins.
+func startManagedOn(ctx context.Context, cfg config.Config, logger *slog.Logger, tcpPort, httpPort int) (*chserver.Server, error) {
 	dir, err := filepath.Abs(filepath.Join(cfg.DataDir, "clickhouse"))
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	logger.Info("starting managed clickhouse", "data_dir", dir)
-	srv, err := chserver.Start(ctx, chserver.Options{DataDir: dir, Logger: logger.With("component", "chserver")})
+	srv, err := chserver.Start(ctx, chserver.Options{DataDir: dir, TCPPort: tcpPort, HTTPPort: httpPort, KeepUsersD: tcpPort != 0,
+		Logger: logger.With("component", "chserver")})
 	if err != nil {
 		return nil, fmt.Errorf("app: managed clickhouse: %w (install it with `make deps`, or point --clickhouse at a server)", err)
 	}

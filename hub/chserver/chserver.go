@@ -62,6 +62,9 @@ type Options struct {
 	// contents of the users.d directory with copies of these files, so
 	// users from an earlier run that are not listed again are removed.
 	UsersD []string
+	// KeepUsersD leaves the users.d directory as it is (UsersD is then
+	// ignored): for restarting a server whose users.d the hub writes.
+	KeepUsersD bool
 	// NoPasswords leaves the default user without a password and defines
 	// no hub user: for the tests' throw-away servers only. Otherwise the
 	// default user gets a random password, kept in DataDir/default-password
@@ -171,7 +174,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("chserver: start: hub password: %w", err)
 		}
 	}
-	if err := l.write(opts.UsersD, defaultPassword, hubPassword); err != nil {
+	if err := l.write(opts.UsersD, opts.KeepUsersD, defaultPassword, hubPassword); err != nil {
 		return nil, fmt.Errorf("chserver: start: %w", err)
 	}
 	stdout, err := os.OpenFile(filepath.Join(l.LogDir, "stdout.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)

@@ -138,7 +138,7 @@ func newLayout(dir string, tcpPort, httpPort int) layout {
 // write creates the directories and writes config.xml, users.xml and the
 // users.d files. users.d is emptied first so that users from an earlier run
 // that are no longer wanted cannot log in.
-func (l layout) write(usersD []string, defaultPassword, hubPassword string) error {
+func (l layout) write(usersD []string, keepUsersD bool, defaultPassword, hubPassword string) error {
 	for _, d := range []string{l.Dir, l.UsersDir, l.LogDir, l.DataPath, l.TmpPath, l.UserFilesPath, l.FormatSchemaPath} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return fmt.Errorf("create directory: %w", err)
@@ -164,6 +164,9 @@ func (l layout) write(usersD []string, defaultPassword, hubPassword string) erro
 	}
 	if err := writeFileAtomic(l.UsersFile, buf.Bytes()); err != nil {
 		return err
+	}
+	if keepUsersD {
+		return nil
 	}
 	old, err := os.ReadDir(l.UsersDir)
 	if err != nil {
