@@ -456,8 +456,16 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
 	}
+	st := store.New(conn, db)
+	// Batches stored by a hub that died before logging them are logged now,
+	// before any new one, so the submissions log accounts for every row.
+	if n, err := st.Reconcile(ctx); err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	} else if n > 0 {
+		logger.Warn("logged batches stored before a crash but never logged", "batches", n)
+	}
 	p.ingest, err = ingest.New(ingest.Options{
-		Store: store.New(conn, db), Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
+		Store: st, Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
 		Logger: logger, Registerer: reg, Now: opts.Now, InflightBytes: cfg.IngestInflightBytes,
 	})
 	if err != nil {

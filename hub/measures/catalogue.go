@@ -404,14 +404,14 @@ func feedTimeliness() Measure {
 		ID:    "feed_timeliness",
 		Title: "Feed timeliness (median lag)",
 		Definition: "How late a force's data reaches the hub: the median, over the month's submissions that " +
-			"stored at least one record (dry runs left out), of each submission's median lag from a record's " +
+			"stored at least one record (dry runs, and batches logged after a crash with no lag known, left out), of each submission's median lag from a record's " +
 			"latest event to its receipt, in minutes, by month of receipt.",
 		Unit: "minutes", Kind: Median, Direction: Lower, Multiplier: 1, Grain: grainForceMonth,
 		NumeratorDef:   "Median of the submissions' median lag (lag_p50), minutes.",
 		DenominatorDef: "The force's submissions in the month that stored at least one record.",
 		spec: spec{
 			from: fromSubmissions, when: "received_at",
-			where:     fixed("dry_run = 0 AND accepted + updated > 0"),
+			where:     fixed("dry_run = 0 AND reconciled = 0 AND accepted + updated > 0"),
 			aggs:      fixed(sortedValues("lag_p50_seconds / 60")),
 			numerator: medianOfSorted, denominator: "n",
 		},

@@ -112,3 +112,37 @@ func assertCount(t *testing.T, conn driver.Conn, st *store.Store, query string, 
 		t.Errorf("%s: got %d, want %d", fmt.Sprintf(query, st.Database()), got, want)
 	}
 }
+
+// A batch stored without its log row (the hub killed in between) is logged
+// at start, marked reconciled, so the log sums to the stored rows; running
+// it again adds nothing.
+func TestReconcileLogsBatchesStoredButNotLogged(t *testing.T) {
+	t.Parallel()
+	st, conn := newStore(t)
+	recs := simulated(t, 30)
+	freshRefs(recs)
+	received := time.Now().UTC().Truncate(time.Second)
+	rows := make([]store.Incident, len(recs))
+	for i, r := range recs {
+		r.ForceId = "metropolitan"
+		rows[i] = store.Incident{Record: r}
+	}
+	if err := st.InsertIncidents(t.Context(), "logged", received, rows[:10]); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.LogSubmission(t.Context(), store.Submission{ID: "logged", OrgKind: "force", OrgID: "metropolitan", Dataset: "incidents",
+		ReceivedAt: received, Records: 10, Accepted: 10}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.InsertIncidents(t.Context(), "lost", received, rows[10:]); err != nil { // and then the hub died
+		t.Fatal(err)
+	}
+	for round, want := range []int{1, 0} {
+		n, err := st.Reconcile(t.Context())
+		if err != nil || n != want {
+			t.Fatalf("round %d: reconciled %d, %v; want %d", round, n, err, want)
+		}
+	}
+	assertCount(t, conn, st, "SELECT toUInt64(sum(accepted + updated)) FROM %s.submissions", 30)
+	assertCount(t, conn, st, "SELECT count() FROM %s.submissions WHERE reconciled = 1 AND submission_id = 'lost' AND org_id = 'metropolitan'", 1)
+}
