@@ -395,6 +395,16 @@ func (s *Server) Err() error {
 	}
 }
 
+// Kill ends the server at once, as a crash would (SIGKILL: no clean
+// shutdown), and waits until it has exited. For fault tests.
+func (s *Server) Kill() error {
+	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("chserver: kill: %w", err)
+	}
+	<-s.done
+	return nil
+}
+
 // Stop sends SIGTERM and waits for the process to exit. If ctx ends first it
 // kills the process group with SIGKILL and waits for the exit. Stop is
 // idempotent and safe for concurrent use; it returns ctx's error when the

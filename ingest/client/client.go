@@ -9,9 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"sort"
+	"syscall"
 	"time"
 
 	"connectrpc.com/connect"
@@ -208,6 +211,27 @@ func (c *Client) authorise(h http.Header) {
 	h.Set("Authorization", "Bearer "+c.opts.Token)
 }
 
+// retryable reports whether a failed call may be sent again: the hub said
+// unavailable, or the connection broke under the call (the hub died or
+// restarted; Connect reports that as canceled or unknown) while the caller
+// itself still wants the answer. Resending is always safe: a batch the hub
+// did store comes back unchanged.
+func retryable(ctx context.Context, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	switch connect.CodeOf(err) {
+	case connect.CodeUnavailable, connect.CodeAborted:
+		return true
+	case connect.CodeCanceled, connect.CodeUnknown:
+		var netErr net.Error
+		return errors.As(err, &netErr) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+			errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.ECONNREFUSED)
+	default:
+		return false
+	}
+}
+
 // retry calls fn until it succeeds, fails with an error other than
 // unavailable, or runs out of attempts.
 func (c *Client) retry(ctx context.Context, sum *Summary, fn func() error) error {
@@ -222,7 +246,7 @@ func (c *Client) retry(ctx context.Context, sum *Summary, fn func() error) error
 		if firstFailure.IsZero() {
 			firstFailure = time.Now()
 		}
-		if connect.CodeOf(err) != connect.CodeUnavailable {
+		if !retryable(ctx, err) {
 			return err
 		}
 		if c.opts.RetryFor > 0 {
