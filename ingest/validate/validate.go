@@ -350,6 +350,9 @@ func checkKind(r *Report, rec *pathwayv1.IncidentRecord) {
 		if rec.GetConsulteeRole() != pathwayv1.ConsulteeRole_CONSULTEE_ROLE_UNSPECIFIED {
 			r.errorf("consultee_role", CodeNotApplicable, "must be unset unless hcp_consulted is yes")
 		}
+		if rec.GetConsultationChannel() != pathwayv1.ConsultationChannel_CONSULTATION_CHANNEL_UNSPECIFIED {
+			r.errorf("consultation_channel", CodeNotApplicable, "must be unset unless hcp_consulted is yes")
+		}
 		if rec.GetTimeline().GetHcpConsulted() != nil {
 			r.errorf("timeline.hcp_consulted", CodeNotApplicable, "must be unset unless hcp_consulted is yes")
 		}

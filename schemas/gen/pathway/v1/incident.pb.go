@@ -124,7 +124,8 @@ type IncidentRecord struct {
 	Extension *Extension `protobuf:"bytes,70,opt,name=extension,proto3" json:"extension,omitempty"`
 	// The police-presence log at the place of safety, in time order. At most 50 entries.
 	PresenceLog []*PresenceEntry `protobuf:"bytes,80,rep,name=presence_log,json=presenceLog,proto3" json:"presence_log,omitempty"`
-	// How the incident ended for the person. Leave unset while the incident is open.
+	// How the incident ended for the person, once known (usually when the incident closes); leave
+	// it unset until then.
 	Outcome       Outcome `protobuf:"varint,90,opt,name=outcome,proto3,enum=pathway.v1.Outcome" json:"outcome,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
