@@ -292,3 +292,35 @@ func TestSessionCookieIsSecureBehindTLS(t *testing.T) {
 		t.Errorf("session cookies %+v, want one, Secure and HttpOnly", cookies)
 	}
 }
+
+// A stalled anonymous gRPC stream (HTTP/2, its body never sent) is refused
+// from its headers too, with gRPC's unauthenticated status.
+func TestAnonymousStalledGRPCStreamIsRefused(t *testing.T) {
+	t.Parallel()
+	h := startHub(t, shared.Addr())
+	h2c := &http.Client{Transport: &http.Transport{Protocols: new(http.Protocols)}}
+	h2c.Transport.(*http.Transport).Protocols.SetUnencryptedHTTP2(true)
+	body, stall := io.Pipe()
+	defer func() { _ = stall.Close() }()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.info.URL+"/pathway.v1.IngestService/SubmitIncidents", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("Te", "trailers")
+	resp, err := h2c.Do(req)
+	if err != nil {
+		t.Fatalf("a stalled anonymous gRPC call got no answer: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	status := resp.Header.Get("Grpc-Status")
+	if status == "" {
+		status = resp.Trailer.Get("Grpc-Status")
+	}
+	if resp.ProtoMajor != 2 || status != "16" {
+		t.Errorf("HTTP/%d, grpc-status %q, want HTTP/2 and 16 (unauthenticated)", resp.ProtoMajor, status)
+	}
+}
