@@ -39,7 +39,7 @@ PROTOVALIDATE_STAMP := $(CACHE)/.protovalidate-$(PROTOVALIDATE_VERSION)
 CHDB_DIR            := $(CACHE)/chdb
 CHDB_STAMP          := $(CHDB_DIR)/.chdb-$(CHDB_NPM_VERSION)
 # Where the tests log every statement they send to ClickHouse, with its data,
-# for the replay on a current release (hub/chdb/sqlrecord).
+# for the replay on a current release (hub/store/chdb/sqlrecord).
 SQL_RECORD_DIR      := $(CURDIR)/var/sqlrecord
 
 # chDB's Go binding loads the library from here.
@@ -265,7 +265,7 @@ bench: ## Full benchmarks (many minutes): writes var/bench/report.md and report.
 	$(GO) build -o var/bench/pathwaybench ./cmd/pathwaybench
 	var/bench/pathwaybench -dir var/bench -hub var/bench/pathwayhub $(BENCH_FLAGS)
 	@echo 'go benchmarks (-benchmem): validation, tokenisation, encoding, store, policy'
-	$(GO) test -run '^$$' -bench . -benchmem ./ingest/validate/ ./ingest/pseudo/ ./ingest/store/ ./policy/ | tee var/bench/go-bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem ./ingest/validate/ ./ingest/pseudo/ ./hub/store/ ./policy/ | tee var/bench/go-bench.txt
 	$(GO) test -run '^$$' -bench 'IngestPolicy' -benchmem -benchtime 20x ./hub/integration/ | tee -a var/bench/go-bench.txt
 
 .PHONY: bench-smoke

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 

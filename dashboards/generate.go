@@ -13,8 +13,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
-	"github.com/pathwayhub/pathwayhub/hub/monitor"
-	"github.com/pathwayhub/pathwayhub/hub/share"
+	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 

@@ -1,4 +1,4 @@
-// Command pathwaybench runs the hub's benchmarks (hub/benchmark) and writes
+// Command pathwaybench runs the hub's benchmarks (cmd/pathwaybench/benchmark) and writes
 // report.md and report.json: end-to-end ingest against the direct-insert
 // ceiling, cost per record, national-scale load, publication and panel
 // latency, and the hub's peak memory.
@@ -18,7 +18,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/benchmark"
+	"github.com/pathwayhub/pathwayhub/cmd/pathwaybench/benchmark"
 )
 
 func main() {

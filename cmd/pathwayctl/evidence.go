@@ -16,8 +16,8 @@ import (
 	"connectrpc.com/connect"
 	"github.com/spf13/cobra"
 
-	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
-	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
+	"github.com/pathwayhub/pathwayhub/ingest/login"
+	"github.com/pathwayhub/pathwayhub/ingest/pack"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 )

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
+	"github.com/pathwayhub/pathwayhub/ingest/pack"
 )
 
 // TestEvidenceVerify makes a pack, verifies it, alters one number and

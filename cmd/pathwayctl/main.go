@@ -12,7 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pathwayhub/pathwayhub/hub/evidence/pack"
+	"github.com/pathwayhub/pathwayhub/ingest/pack"
 )
 
 func main() {

@@ -8,11 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
-	"github.com/pathwayhub/pathwayhub/hub/auth"
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
-	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
 )
 
 var shared *chserver.Server

@@ -9,11 +9,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pathwayhub/pathwayhub/cmd/pathwayhub/demo"
 	"github.com/pathwayhub/pathwayhub/hub/app"
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
-	"github.com/pathwayhub/pathwayhub/hub/demo"
-	"github.com/pathwayhub/pathwayhub/ingest/store"
+	"github.com/pathwayhub/pathwayhub/hub/store"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 )
 
 func statsCmd() *cobra.Command {

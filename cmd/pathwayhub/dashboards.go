@@ -7,9 +7,9 @@ import (
 	"github.com/spf13/cobra"
 	"gopkg.in/yaml.v3"
 
+	"github.com/pathwayhub/pathwayhub/cmd/pathwayhub/demo"
 	"github.com/pathwayhub/pathwayhub/dashboards"
 	"github.com/pathwayhub/pathwayhub/hub/config"
-	"github.com/pathwayhub/pathwayhub/hub/demo"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 

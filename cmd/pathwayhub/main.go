@@ -15,11 +15,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pathwayhub/pathwayhub/cmd/pathwayhub/demo"
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app"
-	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
-	"github.com/pathwayhub/pathwayhub/hub/demo"
-	"github.com/pathwayhub/pathwayhub/hub/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
 )
 
 func main() {

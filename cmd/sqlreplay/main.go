@@ -2,7 +2,7 @@
 // 18.16 on a fresh 18.16 server and on chDB (the current ClickHouse release
 // as a library), and fails if any statement fails on one engine only or
 // returns different rows. `make test` runs it after the tests; see
-// hub/chdb/replay.
+// hub/store/chdb/replay.
 //
 // Usage:
 //
@@ -22,9 +22,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb/replay"
-	"github.com/pathwayhub/pathwayhub/hub/chdb/sqlrecord"
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb/replay"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb/sqlrecord"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 )
 
 func main() {

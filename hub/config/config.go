@@ -48,7 +48,7 @@ type Config struct {
 	// use behind a TLS-terminating proxy.
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
-	// Credentials is the path of the credentials file (see hub/auth).
+	// Credentials is the path of the credentials file (see hub/api/auth).
 	Credentials string `yaml:"credentials"`
 	// ClickHouse is the storage connection.
 	ClickHouse ClickHouse `yaml:"clickhouse"`
@@ -78,7 +78,7 @@ type Config struct {
 	IngestInflightBytes int64 `yaml:"ingest_inflight_bytes"`
 }
 
-// Shares configure the share publisher (hub/share).
+// Shares configure the share publisher (hub/publish/share).
 type Shares struct {
 	// Interval is the schedule of full publications; the publisher also
 	// publishes shortly after each stored batch.

@@ -16,12 +16,12 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
+	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
-	"github.com/pathwayhub/pathwayhub/hub/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
-	evidencepkg "github.com/pathwayhub/pathwayhub/hub/evidence"
-	"github.com/pathwayhub/pathwayhub/hub/evidence/login"
-	"github.com/pathwayhub/pathwayhub/ingest"
+	evidencepkg "github.com/pathwayhub/pathwayhub/hub/web/evidence"
+	"github.com/pathwayhub/pathwayhub/ingest/login"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 

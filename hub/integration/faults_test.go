@@ -14,10 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
-	"github.com/pathwayhub/pathwayhub/hub/auth"
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	"github.com/pathwayhub/pathwayhub/ingest/client"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )

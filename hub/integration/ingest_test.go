@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pathwayhub/pathwayhub/ingest"
+	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 

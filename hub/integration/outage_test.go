@@ -7,7 +7,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 

@@ -8,12 +8,12 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
 	"github.com/pathwayhub/pathwayhub/ingest/simulate"
-	"github.com/pathwayhub/pathwayhub/ingest/store"
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 

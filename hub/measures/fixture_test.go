@@ -10,8 +10,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
-	"github.com/pathwayhub/pathwayhub/ingest/store"
+	"github.com/pathwayhub/pathwayhub/hub/store"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"

@@ -13,9 +13,9 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
-	"github.com/pathwayhub/pathwayhub/hub/chserver"
-	"github.com/pathwayhub/pathwayhub/hub/chserver/chservertest"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
 )
 
 var srv *chserver.Server

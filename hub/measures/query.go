@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
 // source is the raw table a measure reads.

@@ -11,7 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
 // HistoryLookback is how far before a window repeat_detention looks for a

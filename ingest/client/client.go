@@ -19,7 +19,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/pathwayhub/pathwayhub/ingest"
+	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/schemas/codes"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"

@@ -16,10 +16,10 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app"
-	"github.com/pathwayhub/pathwayhub/hub/auth"
-	"github.com/pathwayhub/pathwayhub/hub/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
 // ExampleAgreements returns the directory of the example London

@@ -1,0 +1,572 @@
+// Package ingest is the hub's IngestService: the Connect handler that turns
+// untrusted batches from forces and NHS trusts into stored rows or clear
+// per-record errors. It is the only writer of the raw tables.
+//
+// For each batch the steps are: authenticate (the credential decides the
+// organisation; see hub/api/auth) → validate every record on its own (see
+// ingest/validate) → ask the policy whether the organisation may submit
+// (one decision per organisation, dataset and scope in the batch, not one per
+// record; see policy/) → compare revisions with what is stored → store the
+// new and higher revisions in one insert → log the submission. If storage fails the
+// call returns unavailable and nothing in the batch is acknowledged; because
+// records are snapshots with revisions, sending the batch again is always safe.
+package ingest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/pathwayhub/pathwayhub/hub/api/auth"
+	"github.com/pathwayhub/pathwayhub/hub/store"
+	"github.com/pathwayhub/pathwayhub/ingest/validate"
+	"github.com/pathwayhub/pathwayhub/policy"
+	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
+	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
+)
+
+// Limits of one call, as documented on IngestService in ingest.proto.
+const (
+	MaxRecords      = 10_000
+	MaxRequestBytes = 16 << 20
+)
+
+// Datasets, as written in the submissions log.
+const (
+	DatasetIncidents     = "incidents"
+	DatasetHealthUpdates = "health_updates"
+)
+
+// CodeForceIDIgnored is the warning given when a record names a force other
+// than the one its credential belongs to. The hub stores the credential's
+// force.
+const CodeForceIDIgnored = "force_id_ignored"
+
+// CodePolicyDenied is the error code of a record the data-sharing agreements
+// do not let its submitter send; the message gives the policy's reason.
+const CodePolicyDenied = "policy.denied"
+
+// Policy decides whether an organisation may submit.
+type Policy interface {
+	Decide(ctx context.Context, in policy.Input) (policy.Decision, error)
+}
+
+// Options configure a Service.
+type Options struct {
+	Store     *store.Store
+	Validator *validate.Validator
+	// Policy decides who may submit what; nil means every authenticated
+	// force and trust may (for tests of validation and storage alone).
+	Policy Policy
+	// Stored, when non-nil, is called after a batch stored at least one
+	// record (the share publisher's debounced trigger). It must not block.
+	Stored func()
+	Logger *slog.Logger
+	// Registerer receives the ingest metrics; nil means none are registered.
+	Registerer prometheus.Registerer
+	// Now returns the receipt time; nil means time.Now.
+	Now func() time.Time
+	// InflightBytes bounds the request bodies worked on at once (see
+	// admit); zero means DefaultInflightBytes, negative means no bound.
+	InflightBytes int64
+}
+
+// Service implements pathwayv1connect.IngestServiceHandler.
+type Service struct {
+	store   *store.Store
+	valid   *validate.Validator
+	policy  Policy
+	stored  func()
+	logger  *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	// admission admits requests by their bytes (nil: no bound).
+	admission *admission
+	// jsonFailed holds the records of JSON submissions that did not decode
+	// (strictJSON), until their handler takes them.
+	jsonFailed sync.Map
+	// locks serialises batches of the same organisation, so two concurrent
+	// batches cannot both judge the same record new.
+	locks sync.Map // string → *sync.Mutex
+}
+
+var _ pathwayv1connect.IngestServiceHandler = (*Service)(nil)
+
+// New returns a Service.
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil || opts.Validator == nil {
+		return nil, errors.New("ingest: Store and Validator are required")
+	}
+	s := &Service{store: opts.Store, valid: opts.Validator, policy: opts.Policy, stored: opts.Stored, logger: opts.Logger, now: opts.Now}
+	limit := opts.InflightBytes
+	if limit == 0 {
+		limit = DefaultInflightBytes
+	}
+	s.admission = newAdmission(limit)
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	s.logger = s.logger.With("component", "ingest")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	m, err := newMetrics(opts.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	return s, nil
+}
+
+// Handler returns the Connect path and HTTP handler for the service, with the
+// request size limit and the strict JSON codec applied, plus opts (the
+// authentication interceptor).
+func (s *Service) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
+	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, s.jsonCodecs()...)
+	all = append(all, opts...)
+	path, h := pathwayv1connect.NewIngestServiceHandler(s, all...)
+	return path, explainContentType(s.admit(h))
+}
+
+// explainContentType answers a POST without a Content-Type with the same
+// 415 Connect gives, but with a body that says what to send (Connect's own
+// 415 is empty).
+func explainContentType(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && r.Header.Get("Content-Type") == "" {
+			w.Header().Set("Accept-Post", "application/json, application/proto, application/grpc, application/grpc-web")
+			http.Error(w, "send Content-Type: application/json (Connect JSON) or application/proto (binary), "+
+				"or use a gRPC or gRPC-Web client", http.StatusUnsupportedMediaType)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// judged is one record's key and revision, for the revision comparison.
+type judged struct {
+	index    int
+	key      string
+	revision uint32
+	lastSeen time.Time
+}
+
+// SubmitIncidents stores a batch of a force's incident records.
+func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[pathwayv1.SubmitIncidentsRequest]) (*connect.Response[pathwayv1.SubmitIncidentsResponse], error) {
+	start := time.Now()
+	undecoded := s.decodeErrors(req.Msg)
+	org, err := s.caller(ctx, auth.KindForce, "SubmitIncidents")
+	if err != nil {
+		return nil, err
+	}
+	recs := req.Msg.GetRecords()
+	if err := checkBatchSize(len(recs)); err != nil {
+		return nil, err
+	}
+	received := s.now().UTC().Truncate(time.Second)
+	results := make([]*pathwayv1.RecordResult, len(recs))
+	breach := make([]bool, len(recs))
+	var candidates []judged
+	for i, rec := range recs {
+		report := s.valid.Incident(rec)
+		if v, ok := undecoded[i]; ok {
+			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
+		}
+		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(rec.GetIncidentRef()), Revision: rec.GetRevision(), Warnings: report.Warnings}
+		results[i] = res
+		if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
+			res.Warnings = append(res.Warnings, &pathwayv1.FieldViolation{
+				Field: "force_id", Code: CodeForceIDIgnored,
+				Message: "the record names another force; it is stored as the force the credential belongs to",
+			})
+		}
+		rec.ForceId = org.ID
+		if !report.OK() {
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+			res.Errors = report.Errors
+			continue
+		}
+		breach[i] = report.Breach
+		candidates = append(candidates, judged{index: i, key: rec.GetIncidentRef(), revision: rec.GetRevision(), lastSeen: latestEvent(rec)})
+	}
+	if len(candidates) > 0 {
+		in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetIncidents, Force: org.ID, Time: received}
+		var err error
+		if candidates, err = s.allowed(ctx, org, DatasetIncidents, candidates, results, "force_id", func(judged) policy.Input { return in }); err != nil {
+			return nil, err
+		}
+	}
+
+	unlock := s.lock(org)
+	defer unlock()
+	refs := make([]string, 0, len(candidates))
+	for _, c := range candidates {
+		refs = append(refs, c.key)
+	}
+	stored, err := s.store.IncidentRevisions(ctx, org.ID, refs)
+	if err != nil {
+		return nil, s.unavailable(ctx, DatasetIncidents, org, err)
+	}
+	toStore := judge(candidates, stored, results)
+	rows := make([]store.Incident, 0, len(toStore))
+	for _, c := range toStore {
+		rows = append(rows, store.Incident{Record: recs[c.index], Breach: breach[c.index]})
+	}
+	sub := s.summarise(org, DatasetIncidents, received, req.Msg.GetDryRun(), results, toStore)
+	if !sub.DryRun {
+		if err := s.store.InsertIncidents(ctx, sub.ID, received, rows); err != nil {
+			return nil, s.unavailable(ctx, DatasetIncidents, org, err)
+		}
+	}
+	if err := s.store.LogSubmission(ctx, sub, rejections(results)); err != nil {
+		return nil, s.unavailable(ctx, DatasetIncidents, org, err)
+	}
+	s.observe(org, sub, results, time.Since(start))
+	s.notifyStored(sub)
+	return connect.NewResponse(&pathwayv1.SubmitIncidentsResponse{
+		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
+	}), nil
+}
+
+// SubmitHealthUpdates stores a batch of an NHS trust's health updates.
+func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[pathwayv1.SubmitHealthUpdatesRequest]) (*connect.Response[pathwayv1.SubmitHealthUpdatesResponse], error) {
+	start := time.Now()
+	undecoded := s.decodeErrors(req.Msg)
+	org, err := s.caller(ctx, auth.KindTrust, "SubmitHealthUpdates")
+	if err != nil {
+		return nil, err
+	}
+	ups := req.Msg.GetUpdates()
+	if err := checkBatchSize(len(ups)); err != nil {
+		return nil, err
+	}
+	received := s.now().UTC().Truncate(time.Second)
+	results := make([]*pathwayv1.RecordResult, len(ups))
+	var candidates []judged
+	for i, u := range ups {
+		report := s.valid.HealthUpdate(u)
+		if v, ok := undecoded[i]; ok {
+			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
+		}
+		validate.OwnSite(&report, org.ID, u.GetPosOdsSite())
+		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
+		results[i] = res
+		if !report.OK() {
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+			res.Errors = report.Errors
+			continue
+		}
+		candidates = append(candidates, judged{index: i, key: u.GetForceId() + "/" + u.GetIncidentRef(), revision: u.GetRevision(), lastSeen: latestHealthEvent(u)})
+	}
+
+	unlock := s.lock(org)
+	defer unlock()
+	keys := make([]store.HealthKey, 0, len(candidates))
+	for _, c := range candidates {
+		u := ups[c.index]
+		keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
+	}
+	if s.policy != nil && len(candidates) > 0 {
+		places, err := s.store.IncidentPlaces(ctx, keys)
+		if err != nil {
+			return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+		}
+		scope := func(c judged) policy.Input {
+			u := ups[c.index]
+			return policy.Input{
+				Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetHealthUpdates, Force: u.GetForceId(),
+				PosOrg: placeOf(org.ID, places[store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()}]),
+				Time:   received,
+			}
+		}
+		if candidates, err = s.allowed(ctx, org, DatasetHealthUpdates, candidates, results, "incident_ref", scope); err != nil {
+			return nil, err
+		}
+		keys = keys[:0]
+		for _, c := range candidates {
+			u := ups[c.index]
+			keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
+		}
+	}
+	byKey, err := s.store.HealthRevisions(ctx, org.ID, keys)
+	if err != nil {
+		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+	}
+	stored := make(map[string]uint32, len(byKey))
+	for k, rev := range byKey {
+		stored[k.ForceID+"/"+k.IncidentRef] = rev
+	}
+	toStore := judge(candidates, stored, results)
+	rows := make([]store.HealthUpdate, 0, len(toStore))
+	for _, c := range toStore {
+		rows = append(rows, store.HealthUpdate{TrustID: org.ID, Update: ups[c.index]})
+	}
+	sub := s.summarise(org, DatasetHealthUpdates, received, req.Msg.GetDryRun(), results, toStore)
+	if !sub.DryRun {
+		if err := s.store.InsertHealthUpdates(ctx, sub.ID, received, rows); err != nil {
+			return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+		}
+	}
+	if err := s.store.LogSubmission(ctx, sub, rejections(results)); err != nil {
+		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+	}
+	s.observe(org, sub, results, time.Since(start))
+	s.notifyStored(sub)
+	return connect.NewResponse(&pathwayv1.SubmitHealthUpdatesResponse{
+		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
+	}), nil
+}
+
+// caller returns the authenticated organisation, which must be of kind.
+func (s *Service) caller(ctx context.Context, kind auth.Kind, method string) (auth.Org, error) {
+	org, ok := auth.OrgFrom(ctx)
+	if !ok {
+		return auth.Org{}, connect.NewError(connect.CodeUnauthenticated, errors.New("no credential"))
+	}
+	if org.Kind != kind {
+		return auth.Org{}, connect.NewError(connect.CodePermissionDenied,
+			fmt.Errorf("%s is for %s credentials; this credential belongs to a %s", method, kind, org.Kind))
+	}
+	return org, nil
+}
+
+func checkBatchSize(n int) error {
+	switch {
+	case n == 0:
+		return connect.NewError(connect.CodeInvalidArgument, errors.New("the batch is empty: send 1 to 10,000 records"))
+	case n > MaxRecords:
+		return connect.NewError(connect.CodeInvalidArgument,
+			fmt.Errorf("the batch has %d records; the limit is %d per call: split it and send each part (nothing was stored)", n, MaxRecords))
+	default:
+		return nil
+	}
+}
+
+// judge compares each valid record's revision with the highest stored one and
+// with earlier records of the same batch, sets its status, and returns the
+// records to store.
+func judge(candidates []judged, stored map[string]uint32, results []*pathwayv1.RecordResult) []judged {
+	var out []judged
+	for _, c := range candidates {
+		res := results[c.index]
+		cur, seen := stored[c.key]
+		switch {
+		case !seen:
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_ACCEPTED
+		case c.revision > cur:
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_UPDATED
+		case c.revision == cur:
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_UNCHANGED
+			continue
+		default:
+			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_STALE
+			continue
+		}
+		stored[c.key] = c.revision
+		out = append(out, c)
+	}
+	return out
+}
+
+// allowed asks the policy about the candidates, once per distinct input
+// (organisation, dataset and scope) rather than once per record, marks the
+// refused ones rejected with the policy's reason on field, and returns the
+// rest. A policy failure (e.g. the audit cannot be written) is unavailable:
+// nothing is acknowledged and the batch can be sent again.
+func (s *Service) allowed(ctx context.Context, org auth.Org, dataset string, candidates []judged, results []*pathwayv1.RecordResult,
+	field string, scope func(judged) policy.Input) ([]judged, error) {
+	if s.policy == nil {
+		return candidates, nil
+	}
+	type key struct{ force, pos string }
+	decisions := map[key]policy.Decision{}
+	out := candidates[:0]
+	for _, c := range candidates {
+		in := scope(c)
+		k := key{in.Force, in.PosOrg}
+		d, ok := decisions[k]
+		if !ok {
+			var err error
+			if d, err = s.policy.Decide(ctx, in); err != nil {
+				return nil, s.unavailable(ctx, dataset, org, err)
+			}
+			decisions[k] = d
+		}
+		if d.Allow {
+			out = append(out, c)
+			continue
+		}
+		res := results[c.index]
+		res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+		res.Errors = append(res.Errors, &pathwayv1.FieldViolation{
+			Field: field, Code: CodePolicyDenied,
+			Message: "no data-sharing agreement in force lets you submit this record: " + strings.Join(d.Reasons, "; ") + " (decision " + d.ID + ")",
+		})
+	}
+	return out, nil
+}
+
+// MaxEcho is the most bytes of a value a response echoes back: a valid
+// incident_ref is far shorter, and an invalid one of megabytes must not come
+// back in full.
+const MaxEcho = 128
+
+// echo returns s cut to MaxEcho bytes (at a character boundary) with "…"
+// when longer.
+func echo(s string) string {
+	if len(s) <= MaxEcho {
+		return s
+	}
+	cut := MaxEcho
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// placeOf picks the place-of-safety organisation a trust's update is judged
+// by: the trust itself when the incident was at one of its places (first or
+// transferred to), otherwise the incident's first place, or "" when the hub
+// does not hold the incident yet.
+func placeOf(trust string, places []string) string {
+	if slices.Contains(places, trust) {
+		return trust
+	}
+	if len(places) > 0 {
+		return places[0]
+	}
+	return ""
+}
+
+func (s *Service) notifyStored(sub store.Submission) {
+	if s.stored != nil && !sub.DryRun && sub.Accepted+sub.Updated > 0 {
+		s.stored()
+	}
+}
+
+// summarise builds the submissions-log row for a batch.
+func (s *Service) summarise(org auth.Org, dataset string, received time.Time, dryRun bool, results []*pathwayv1.RecordResult, stored []judged) store.Submission {
+	sub := store.Submission{
+		ID: newSubmissionID(), OrgKind: string(org.Kind), OrgID: org.ID, Dataset: dataset,
+		ReceivedAt: received, DryRun: dryRun, Records: uint32(len(results)),
+	}
+	for _, r := range results {
+		switch r.GetStatus() {
+		case pathwayv1.RecordStatus_RECORD_STATUS_ACCEPTED:
+			sub.Accepted++
+		case pathwayv1.RecordStatus_RECORD_STATUS_UPDATED:
+			sub.Updated++
+		case pathwayv1.RecordStatus_RECORD_STATUS_UNCHANGED:
+			sub.Unchanged++
+		case pathwayv1.RecordStatus_RECORD_STATUS_STALE:
+			sub.Stale++
+		case pathwayv1.RecordStatus_RECORD_STATUS_REJECTED:
+			sub.Rejected++
+		default:
+		}
+	}
+	lags := make([]time.Duration, 0, len(stored))
+	for _, c := range stored {
+		if !c.lastSeen.IsZero() {
+			lags = append(lags, max(received.Sub(c.lastSeen), 0))
+		}
+	}
+	if len(lags) > 0 {
+		slices.Sort(lags)
+		sub.LagP50 = lags[len(lags)/2]
+		sub.LagMax = lags[len(lags)-1]
+	}
+	return sub
+}
+
+func counts(sub store.Submission) *pathwayv1.ResultCounts {
+	return &pathwayv1.ResultCounts{
+		Accepted: sub.Accepted, Updated: sub.Updated, Unchanged: sub.Unchanged, Stale: sub.Stale, Rejected: sub.Rejected,
+	}
+}
+
+// rejections lists field and code of every error of every rejected record.
+func rejections(results []*pathwayv1.RecordResult) []store.Rejection {
+	var out []store.Rejection
+	for _, r := range results {
+		for _, e := range r.GetErrors() {
+			out = append(out, store.Rejection{RecordIndex: r.GetIndex(), Field: e.GetField(), Code: e.GetCode()})
+		}
+	}
+	return out
+}
+
+// unavailable logs a storage failure and returns the error the caller sees:
+// retryable, with nothing about the internals.
+func (s *Service) unavailable(ctx context.Context, dataset string, org auth.Org, err error) error {
+	s.metrics.storeErrors.WithLabelValues(dataset).Inc()
+	s.logger.ErrorContext(ctx, "store failed; batch not acknowledged", "org", org.String(), "dataset", dataset, "err", err)
+	return connect.NewError(connect.CodeUnavailable,
+		errors.New("storage is unavailable: nothing in this batch was acknowledged; send the whole batch again"))
+}
+
+// observe logs a completed submission and updates the metrics.
+func (s *Service) observe(org auth.Org, sub store.Submission, results []*pathwayv1.RecordResult, took time.Duration) {
+	s.metrics.observe(org, sub, results, took)
+	s.logger.Info("submission",
+		"submission_id", sub.ID, "org", org.String(), "dataset", sub.Dataset, "dry_run", sub.DryRun,
+		"records", sub.Records, "accepted", sub.Accepted, "updated", sub.Updated, "unchanged", sub.Unchanged,
+		"stale", sub.Stale, "rejected", sub.Rejected,
+		"lag_p50", sub.LagP50.String(), "lag_max", sub.LagMax.String(), "took", took.String())
+	for _, r := range results {
+		for _, e := range r.GetErrors() {
+			s.logger.Info("rejection", "submission_id", sub.ID, "org", org.String(), "dataset", sub.Dataset,
+				"index", r.GetIndex(), "field", e.GetField(), "code", e.GetCode())
+		}
+	}
+}
+
+func (s *Service) lock(org auth.Org) (unlock func()) {
+	m, _ := s.locks.LoadOrStore(org.String(), &sync.Mutex{})
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+func newSubmissionID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
+	return hex.EncodeToString(b[:])
+}
+
+// latestEvent returns the latest time on an incident's timeline: how current
+// the force's snapshot is.
+func latestEvent(rec *pathwayv1.IncidentRecord) time.Time {
+	tl := rec.GetTimeline()
+	return latest(tl.GetCallReceived(), tl.GetDeployed(), tl.GetHcpConsulted(), tl.GetDetained(),
+		tl.GetAmbulanceRequested(), tl.GetAmbulanceArrived(), tl.GetArrivedAtPos(), tl.GetHandoverInitiated(),
+		tl.GetHandoverAccepted(), tl.GetPoliceLeftPos(), tl.GetAssessmentStarted(), tl.GetAssessmentCompleted(),
+		tl.GetDetentionEnded())
+}
+
+func latestHealthEvent(u *pathwayv1.HealthUpdate) time.Time {
+	return latest(u.GetHandoverAccepted(), u.GetAssessmentStarted(), u.GetAssessmentCompleted())
+}
+
+func latest(ts ...*timestamppb.Timestamp) time.Time {
+	var out time.Time
+	for _, t := range ts {
+		if t != nil && t.AsTime().After(out) {
+			out = t.AsTime()
+		}
+	}
+	return out
+}

@@ -1,0 +1,142 @@
+package share
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/policy"
+)
+
+// neverShared are raw columns no record share carries, whatever an
+// agreement says: the subject token links a person across forces, the
+// payload is the record as submitted, the submission id is bookkeeping.
+var neverShared = map[string]bool{"subject_token": true, "payload": true, "submission_id": true}
+
+// recordTables builds a record grant's tables: the incidents of the forces in
+// scope with the granted fields (force_id always included), and the live
+// pathway state of their open incidents.
+func (p *Publisher) recordTables(ctx context.Context, g policy.Grant, _ *Publication) ([]table, error) {
+	if len(g.Forces) == 0 {
+		return nil, fmt.Errorf("share: record grant %s names no force", g.Recipient)
+	}
+	types, err := p.rawColumns(ctx, "incidents")
+	if err != nil {
+		return nil, err
+	}
+	cols := []column{{"force_id", "String"}}
+	for _, f := range g.Fields {
+		if neverShared[f] {
+			return nil, fmt.Errorf("share: record grant %s: field %q is never shared", g.Recipient, f)
+		}
+		typ, ok := types[f]
+		if !ok || f == "force_id" {
+			continue // e.g. trust_id, which lives in health_updates
+		}
+		cols = append(cols, column{f, typ})
+	}
+	forces, err := quoteList(g.Forces)
+	if err != nil {
+		return nil, fmt.Errorf("share: record grant %s: %w", g.Recipient, err)
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = c.name
+	}
+	incidents := table{
+		name:    "incidents",
+		columns: cols,
+		query: fmt.Sprintf("SELECT %s FROM %s.incidents FINAL WHERE force_id IN (%s) AND status != 'withdrawn'",
+			strings.Join(names, ", "), p.opts.Database, forces),
+	}
+	return []table{incidents, p.liveTable(g)}, nil
+}
+
+// rawColumns returns the column types of a raw table.
+func (p *Publisher) rawColumns(ctx context.Context, table string) (map[string]string, error) {
+	rows, err := p.opts.Conn.Query(ctx, "SELECT name, type FROM system.columns WHERE database = ? AND table = ?", p.opts.Database, table)
+	if err != nil {
+		return nil, fmt.Errorf("share: columns of %s: %w", table, err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, typ string
+		if err := rows.Scan(&name, &typ); err != nil {
+			return nil, fmt.Errorf("share: columns of %s: %w", table, err)
+		}
+		out[name] = typ
+	}
+	return out, rows.Err()
+}
+
+// liveTable is the live pathway state of the open incidents of the grant's
+// forces, as the monitor last saw it: the same state Prometheus exports.
+func (p *Publisher) liveTable(g policy.Grant) table {
+	t := table{
+		name: "live",
+		columns: []column{
+			{"force_id", "String"}, {"incident_ref", "String"}, {"lad_code", "String"}, {"first_pos_type", "String"},
+			{"arrived_at_pos", "Nullable(DateTime)"}, {"stage", "String"}, {"state", "String"},
+			{"elapsed_minutes", "Float64"}, {"due", "Nullable(DateTime)"}, {"evaluated_at", "DateTime"},
+		},
+		orderBy: "(force_id, incident_ref)",
+	}
+	if p.opts.Live == nil {
+		return t
+	}
+	in := map[string]bool{}
+	for _, f := range g.Forces {
+		in[f] = true
+	}
+	for _, r := range p.opts.Live() {
+		if !in[r.Incident.ForceID] {
+			continue
+		}
+		t.rows = append(t.rows, liveRows(r)...)
+	}
+	return t
+}
+
+// quoteList renders identifiers-like values (force ids) as a quoted SQL list,
+// refusing anything but lower-case letters, digits and hyphens.
+func quoteList(values []string) (string, error) {
+	out := make([]string, len(values))
+	for i, v := range values {
+		for _, r := range v {
+			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
+				return "", fmt.Errorf("value %q is not a force id", v)
+			}
+		}
+		out[i] = "'" + v + "'"
+	}
+	return strings.Join(out, ", "), nil
+}
+
+// liveRows flattens one monitored incident into a row per stage it is
+// measured against (or one "none" row when no stage applies yet), with the
+// columns of liveTable.
+func liveRows(r monitor.Row) [][]any {
+	inc := r.Incident
+	arrived := nullTime(inc.ArrivedAtPos)
+	if len(r.Flags) == 0 {
+		return [][]any{{inc.ForceID, inc.IncidentRef, inc.LADCode, inc.FirstPosType, arrived, "none",
+			string(monitor.StateOK), 0.0, (*time.Time)(nil), r.EvaluatedAt.UTC()}}
+	}
+	out := make([][]any, 0, len(r.Flags))
+	for _, f := range r.Flags {
+		out = append(out, []any{inc.ForceID, inc.IncidentRef, inc.LADCode, inc.FirstPosType, arrived, string(f.Stage),
+			string(f.State), f.Elapsed.Minutes(), nullTime(f.Due), r.EvaluatedAt.UTC()})
+	}
+	return out
+}
+
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
