@@ -123,7 +123,7 @@ type CheckReport struct {
 	RegoPassed, RegoFailed int
 }
 
-// Check is everything `pathwayctl agreements check DIR` needs: it loads and
+// Check is everything `pathwayhub agreements check DIR` needs: it loads and
 // validates the agreements under dir, compiles them with the policies as an
 // Engine would, checks the policies strictly and runs the Rego tests. The
 // error joins every problem found; the report holds what could be learnt.

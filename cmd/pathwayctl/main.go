@@ -1,8 +1,9 @@
-// Command pathwayctl is the force-side and operator client of Pathway Hub:
-// it pseudonymises a force's local export and submits it, checks files
-// offline, makes tokens, simulates feeds, reads counts back, checks
-// data-sharing agreements, shows what a credential may see, and downloads
-// and verifies evidence packs.
+// Command pathwayctl is the client of Pathway Hub for the organisations that
+// use it: it pseudonymises a force's local export and submits it, checks files
+// offline, makes tokens, simulates feeds, shows what a credential may see, and
+// downloads and verifies evidence packs. It links no ClickHouse driver, no
+// policy engine and no dashboard generator: the operators' tools that need
+// them (agreements check, stats) are pathwayhub commands.
 package main
 
 import (
@@ -26,19 +27,19 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "pathwayctl",
 		Short: "Submit, check and simulate Pathway Hub feeds",
-		Long: `pathwayctl is the client for forces, trusts and operators of Pathway Hub.
+		Long: `pathwayctl is the client for forces, trusts and recipients of Pathway Hub.
 
 A force exports its incidents in the documented export format
 (schemas/export-format.md, CSV or NDJSON, with raw local identifiers);
 pathwayctl turns the identifiers into tokens locally with the region's key
 (HMAC-SHA256), so no identifier leaves the force, and submits the records to
-the hub over Connect. Operators check data-sharing agreement files offline
-(agreements check), any organisation can ask what it may see (access), and
-recipients download and verify evidence packs (evidence).`,
+the hub over Connect. Any organisation can ask what it may see (access), and
+recipients download and verify evidence packs (evidence). The hub operator's
+tools (agreements check, stats) are pathwayhub commands.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), statsCmd(), agreementsCmd(), accessCmd(), evidenceCmd())
+	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), accessCmd(), evidenceCmd())
 	return root
 }
 

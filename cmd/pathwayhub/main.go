@@ -47,7 +47,7 @@ With no --clickhouse address it starts and manages a local ClickHouse server
 (clickhouse-server from PATH) with its data under --data-dir.`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), auditCmd(), demoCmd(), tokenCmd(), alertRulesCmd(), dashboardsCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), auditCmd(), demoCmd(), tokenCmd(), alertRulesCmd(), dashboardsCmd(), agreementsCmd(), statsCmd())
 	return root
 }
 

@@ -54,7 +54,7 @@ import (
 
 // ClickHouseAddrFile is the file, under the data directory, where a hub with a
 // managed ClickHouse writes the server's native address, so operator tools
-// (`pathwayctl stats`) can find it.
+// (`pathwayhub stats`) can find it.
 const ClickHouseAddrFile = "clickhouse.addr"
 
 // SigningKeyFile is the hub's Ed25519 key that signs evidence packs, under

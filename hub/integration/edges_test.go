@@ -22,6 +22,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	evidencepkg "github.com/pathwayhub/pathwayhub/hub/web/evidence"
 	"github.com/pathwayhub/pathwayhub/ingest/login"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 
@@ -40,7 +41,7 @@ func stalledRequest(t *testing.T, h *hub, path, token string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/proto\r\nContent-Length: %d\r\n", path, u.Host, ingest.MaxRequestBytes)
+	head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/proto\r\nContent-Length: %d\r\n", path, u.Host, wire.MaxRequestBytes)
 	if token != "" {
 		head += "Authorization: Bearer " + token + "\r\n"
 	}

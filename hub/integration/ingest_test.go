@@ -18,7 +18,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 
@@ -375,7 +375,7 @@ func TestForceIDComesFromTheCredential(t *testing.T) {
 	rec.ForceId = "metropolitan" // claimed, but the token is BTP's
 	resp := h.mustSubmit(t, btpToken, rec)
 	w := resp.GetResults()[0].GetWarnings()
-	if statuses(resp) != "ACCEPTED" || len(w) != 1 || w[0].GetCode() != ingest.CodeForceIDIgnored {
+	if statuses(resp) != "ACCEPTED" || len(w) != 1 || w[0].GetCode() != wire.CodeForceIDIgnored {
 		t.Fatalf("%s %v", statuses(resp), w)
 	}
 	if n := h.count(t, "SELECT count() FROM incidents WHERE force_id = 'btp'"); n != 1 {
@@ -418,7 +418,7 @@ func TestBatchLimits(t *testing.T) {
 	t.Parallel()
 	h := startHub(t, shared.Addr())
 	rec := s136(t)
-	many := make([]*pathwayv1.IncidentRecord, ingest.MaxRecords+1)
+	many := make([]*pathwayv1.IncidentRecord, wire.MaxRecords+1)
 	for i := range many {
 		many[i] = rec
 	}
@@ -431,7 +431,7 @@ func TestBatchLimits(t *testing.T) {
 	}
 	// Over 16 MiB on the wire.
 	big := proto.CloneOf(rec)
-	big.ProtoReflect().SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 999, protowire.BytesType), make([]byte, ingest.MaxRequestBytes)))
+	big.ProtoReflect().SetUnknown(protowire.AppendBytes(protowire.AppendTag(nil, 999, protowire.BytesType), make([]byte, wire.MaxRequestBytes)))
 	if _, err := h.submit(t, btpToken, false, big); connect.CodeOf(err) != connect.CodeResourceExhausted {
 		t.Fatalf("too many bytes: %v", err)
 	}

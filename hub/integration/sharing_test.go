@@ -21,13 +21,13 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
-	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 )
@@ -397,7 +397,7 @@ func TestExpiredAgreementStopsSubmissionAndPublication(t *testing.T) {
 	resp := h.mustSubmit(t, btpToken, detentions(t, 3, hackney, lastMonth())...)
 	for _, r := range resp.GetResults() {
 		if r.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || len(r.GetErrors()) == 0 ||
-			r.GetErrors()[0].GetCode() != ingest.CodePolicyDenied ||
+			r.GetErrors()[0].GetCode() != wire.CodePolicyDenied ||
 			!strings.Contains(r.GetErrors()[0].GetMessage(), "expired-dsa") || !strings.Contains(r.GetErrors()[0].GetMessage(), "2025-12-31") {
 			t.Fatalf("submission under an expired agreement: %v", r)
 		}
@@ -449,7 +449,7 @@ func TestTrustCannotUpdateAnotherTrustsIncident(t *testing.T) {
 		return h.submitHealthUpdate(t, token, rec.GetIncidentRef(), site)
 	}
 	got := send(trustToken, "RV3AA") // RV3 claims it with its own site code
-	if got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || got.GetErrors()[0].GetCode() != ingest.CodePolicyDenied ||
+	if got.GetStatus() != pathwayv1.RecordStatus_RECORD_STATUS_REJECTED || got.GetErrors()[0].GetCode() != wire.CodePolicyDenied ||
 		got.GetErrors()[0].GetField() != "incident_ref" {
 		t.Fatalf("RV3 updating RAL's incident: %v", got)
 	}

@@ -19,7 +19,7 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	"github.com/pathwayhub/pathwayhub/schemas/codes"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
@@ -41,7 +41,7 @@ type Options struct {
 	Token string
 	// HTTPClient defaults to a client with a 2-minute timeout.
 	HTTPClient connect.HTTPClient
-	// BatchSize is the number of records per call, at most ingest.MaxRecords.
+	// BatchSize is the number of records per call, at most wire.MaxRecords.
 	BatchSize int
 	// MaxAttempts bounds the tries of one batch when the hub is unavailable.
 	MaxAttempts int
@@ -72,7 +72,7 @@ func New(opts Options) *Client {
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 2 * time.Minute}
 	}
-	if opts.BatchSize <= 0 || opts.BatchSize > ingest.MaxRecords {
+	if opts.BatchSize <= 0 || opts.BatchSize > wire.MaxRecords {
 		opts.BatchSize = DefaultBatchSize
 	}
 	if opts.MaxAttempts <= 0 {

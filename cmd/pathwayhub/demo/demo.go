@@ -247,7 +247,7 @@ func printWhereToLook(out io.Writer, info app.Info, dir string) {
 	fmt.Fprintf(out, `
 Where to look:
   metrics:      curl -s %[11]s/metrics | grep pathwayhub_ingest   (operators only; its own listener)
-  counts:       go run ./cmd/pathwayctl stats --data-dir %[12]s --database %[3]s   (the managed ClickHouse at %[2]s, its password kept there)
+  counts:       go run ./cmd/pathwayhub stats --data-dir %[12]s --database %[3]s   (the managed ClickHouse at %[2]s, its password kept there)
   reflection:   grpcurl -plaintext %[4]s list
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)

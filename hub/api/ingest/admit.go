@@ -9,12 +9,13 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 )
 
 // DefaultInflightBytes is how many bytes of request bodies the ingest
 // handler works on at once by default: two largest requests, or about
 // eight of 10,000 records.
-const DefaultInflightBytes = 2 * MaxRequestBytes
+const DefaultInflightBytes = 2 * wire.MaxRequestBytes
 
 // admission bounds the bytes of request bodies worked on at once, in total
 // and per organisation. A decoded batch takes several times its wire size
@@ -99,8 +100,8 @@ func (s *Service) admit(h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n := r.ContentLength
-		if n < 0 || n > MaxRequestBytes || compressed(r.Header) {
-			n = MaxRequestBytes
+		if n < 0 || n > wire.MaxRequestBytes || compressed(r.Header) {
+			n = wire.MaxRequestBytes
 		}
 		org, _ := auth.OrgFrom(r.Context())
 		s.metrics.admissionWaiting.Inc()

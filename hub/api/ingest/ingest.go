@@ -33,15 +33,10 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/ingest/validate"
+	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	"github.com/pathwayhub/pathwayhub/policy"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
-)
-
-// Limits of one call, as documented on IngestService in ingest.proto.
-const (
-	MaxRecords      = 10_000
-	MaxRequestBytes = 16 << 20
 )
 
 // Datasets, as written in the submissions log.
@@ -49,15 +44,6 @@ const (
 	DatasetIncidents     = "incidents"
 	DatasetHealthUpdates = "health_updates"
 )
-
-// CodeForceIDIgnored is the warning given when a record names a force other
-// than the one its credential belongs to. The hub stores the credential's
-// force.
-const CodeForceIDIgnored = "force_id_ignored"
-
-// CodePolicyDenied is the error code of a record the data-sharing agreements
-// do not let its submitter send; the message gives the policy's reason.
-const CodePolicyDenied = "policy.denied"
 
 // Policy decides whether an organisation may submit.
 type Policy interface {
@@ -135,7 +121,7 @@ func New(opts Options) (*Service, error) {
 // request size limit and the strict JSON codec applied, plus opts (the
 // authentication interceptor).
 func (s *Service) Handler(opts ...connect.HandlerOption) (string, http.Handler) {
-	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(MaxRequestBytes)}, s.jsonCodecs()...)
+	all := append([]connect.HandlerOption{connect.WithReadMaxBytes(wire.MaxRequestBytes)}, s.jsonCodecs()...)
 	all = append(all, opts...)
 	path, h := pathwayv1connect.NewIngestServiceHandler(s, all...)
 	return path, explainContentType(s.admit(h))
@@ -189,7 +175,7 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 		results[i] = res
 		if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
 			res.Warnings = append(res.Warnings, &pathwayv1.FieldViolation{
-				Field: "force_id", Code: CodeForceIDIgnored,
+				Field: "force_id", Code: wire.CodeForceIDIgnored,
 				Message: "the record names another force; it is stored as the force the credential belongs to",
 			})
 		}
@@ -347,9 +333,9 @@ func checkBatchSize(n int) error {
 	switch {
 	case n == 0:
 		return connect.NewError(connect.CodeInvalidArgument, errors.New("the batch is empty: send 1 to 10,000 records"))
-	case n > MaxRecords:
+	case n > wire.MaxRecords:
 		return connect.NewError(connect.CodeInvalidArgument,
-			fmt.Errorf("the batch has %d records; the limit is %d per call: split it and send each part (nothing was stored)", n, MaxRecords))
+			fmt.Errorf("the batch has %d records; the limit is %d per call: split it and send each part (nothing was stored)", n, wire.MaxRecords))
 	default:
 		return nil
 	}
@@ -412,7 +398,7 @@ func (s *Service) allowed(ctx context.Context, org auth.Org, dataset string, can
 		res := results[c.index]
 		res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
 		res.Errors = append(res.Errors, &pathwayv1.FieldViolation{
-			Field: field, Code: CodePolicyDenied,
+			Field: field, Code: wire.CodePolicyDenied,
 			Message: "no data-sharing agreement in force lets you submit this record: " + strings.Join(d.Reasons, "; ") + " (decision " + d.ID + ")",
 		})
 	}

@@ -1,0 +1,20 @@
+// Package wire holds the constants of IngestService's contract that both
+// sides need: a call's limits and the codes of the hub's own findings (the
+// validation codes are in ingest/validate). The force-side client imports it
+// instead of the hub's handler, so it links nothing of the server.
+package wire
+
+// Limits of one call, as documented on IngestService in ingest.proto.
+const (
+	MaxRecords      = 10_000
+	MaxRequestBytes = 16 << 20
+)
+
+// CodeForceIDIgnored is the warning given when a record names a force other
+// than the one its credential belongs to. The hub stores the credential's
+// force.
+const CodeForceIDIgnored = "force_id_ignored"
+
+// CodePolicyDenied is the error code of a record the data-sharing agreements
+// do not let its submitter send; the message gives the policy's reason.
+const CodePolicyDenied = "policy.denied"
