@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
-	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -76,7 +76,7 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 				ID: r.ID, Role: r.Role, Purpose: r.Purpose, Granularity: r.Granularity, Agreement: ag.ID,
 				Database: prefix + r.ID, Forces: slices.Clone(r.Scope.Forces), Fields: slices.Clone(r.Fields),
 			}
-			if !chdb.ValidIdentifier(a.Database) {
+			if !sqltext.ValidIdent(a.Database) {
 				return nil, fmt.Errorf("dashboards: recipient %s: invalid database name %q", r.ID, a.Database)
 			}
 			for _, m := range measures.Catalogue() {

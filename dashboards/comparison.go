@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/xychart"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // funnelMethod says how a funnel plot is made.
@@ -23,13 +24,13 @@ const funnelMethod = "a funnel plot (Spiegelhalter 2005) of the latest month in 
 // latestFunnelMonth selects the last month of measure id's funnel table in
 // the time range that has a plot (some force's counts published).
 func latestFunnelMonth(a Audience, id string) string {
-	return fmt.Sprintf("(SELECT max(month) FROM %s.funnel WHERE measure_id = %s AND isNotNull(target) AND %s)", a.Database, quote(id), monthFilter)
+	return fmt.Sprintf("(SELECT max(month) FROM %s.funnel WHERE measure_id = %s AND isNotNull(target) AND %s)", a.Database, sqltext.String(id), monthFilter)
 }
 
 // funnelPointsSQL is one point per force.
 func funnelPointsSQL(a Audience, m measures.Measure) string {
 	return fmt.Sprintf("SELECT denominator, value, force_id\nFROM %s.funnel\nWHERE measure_id = %s AND suppressed = 0 AND %s\n  AND month = %s\nORDER BY denominator",
-		a.Database, quote(m.ID), forceFilter, latestFunnelMonth(a, m.ID))
+		a.Database, sqltext.String(m.ID), forceFilter, latestFunnelMonth(a, m.ID))
 }
 
 // funnelSteps is how many points draw each funnel limit.
@@ -48,7 +49,7 @@ func funnelLimitsSQL(a Audience, m measures.Measure) string {
 		"FROM (\n  SELECT p0, t2, (arrayJoin(range(" + steps + ")) + 1) * largest * 1.2 / " + steps + " AS n\n" +
 		"  FROM (\n    SELECT any(target) / " + mult + " AS p0, if(any(adjusted) = 1, any(tau2), 0) AS t2, " +
 		"greatest(1, max(ifNull(denominator, 0))) AS largest\n" +
-		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + quote(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n  WHERE isNotNull(p0)\n)\nORDER BY n"
+		"    FROM " + a.Database + ".funnel\n    WHERE measure_id = " + sqltext.String(m.ID) + " AND month = " + latestFunnelMonth(a, m.ID) + "\n  )\n  WHERE isNotNull(p0)\n)\nORDER BY n"
 }
 
 // funnelPanel is the funnel plot of a proportion measure.

@@ -6,6 +6,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // byForceMethod says how a by-force chart is made.
@@ -15,7 +16,7 @@ const byForceMethod = "the published monthly value for each force in the share, 
 // byForceSQL is a measure's monthly value, one series per force.
 func byForceSQL(a Audience, measureID string) string {
 	return fmt.Sprintf("SELECT %s, force_id, value\nFROM %s.measures\nWHERE measure_id = %s AND %s AND %s\nORDER BY time, force_id",
-		monthTime, a.Database, quote(measureID), monthFilter, forceFilter)
+		monthTime, a.Database, sqltext.String(measureID), monthFilter, forceFilter)
 }
 
 // Overview is the regional overview for an aggregate audience: demand by

@@ -1,8 +1,6 @@
 package dashboards
 
 import (
-	"strings"
-
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/cog/variants"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -118,11 +116,6 @@ func fields(names ...string) dashboard.MatcherConfig {
 // fixedColour is a field override's colour.
 func fixedColour(c string) dashboard.DynamicConfigValue {
 	return dashboard.DynamicConfigValue{Id: "color", Value: map[string]any{"mode": "fixed", "fixedColor": c}}
-}
-
-// quote renders s as an SQL string literal.
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`) + "'"
 }
 
 func ptr[T any](v T) *T { return &v }

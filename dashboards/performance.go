@@ -9,6 +9,7 @@ import (
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // spcMethod says how an SPC chart is made.
@@ -46,7 +47,7 @@ func transformSQL(col string, pairs [][2]string) string {
 	from := make([]string, len(pairs))
 	to := make([]string, len(pairs))
 	for i, p := range pairs {
-		from[i], to[i] = quote(p[0]), quote(p[1])
+		from[i], to[i] = sqltext.String(p[0]), sqltext.String(p[1])
 	}
 	return fmt.Sprintf("transform(%s, [%s], [%s], %s)", col, strings.Join(from, ", "), strings.Join(to, ", "), col)
 }
@@ -56,7 +57,7 @@ func transformSQL(col string, pairs [][2]string) string {
 func summarySQL(a Audience) string {
 	cols := make([]string, len(a.Measures))
 	for i, m := range a.Measures {
-		cols[i] = fmt.Sprintf("  anyIf(cell, measure_id = %s) AS `%s`", quote(m.ID), m.Title)
+		cols[i] = fmt.Sprintf("  anyIf(cell, measure_id = %s) AS `%s`", sqltext.String(m.ID), m.Title)
 	}
 	cell := fmt.Sprintf("if(assurance IN ('', 'suppressed'), %s, concat(%s, '  ', %s))",
 		transformSQL("variation", variationIcons), transformSQL("variation", variationIcons), transformSQL("assurance", assuranceIcons))
@@ -77,7 +78,7 @@ func spcSQL(a Audience, m measures.Measure) string {
 		"  if(spc_type = 'special_cause_concern', value, NULL) AS `"+seriesConcern+"`,\n"+
 		"  if(startsWith(spc_type, 'special_cause_neutral'), value, NULL) AS `"+seriesNeutral+"`%s\n"+
 		"FROM %s.measures\nWHERE measure_id = %s AND force_id = '${force}' AND %s\nORDER BY time",
-		monthTime, target, a.Database, quote(m.ID), monthFilter)
+		monthTime, target, a.Database, sqltext.String(m.ID), monthFilter)
 }
 
 // The series of an SPC chart, named as its legend shows them.

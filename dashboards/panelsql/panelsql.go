@@ -38,6 +38,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // Target is one ClickHouse query of a panel.
@@ -305,9 +306,9 @@ func interpolate(sql string, sc Scenario) string {
 		if format == "singlequote" || len(vals) > 1 {
 			quoted := make([]string, len(vals))
 			for i, v := range vals {
-				quoted[i] = "'" + strings.ReplaceAll(v, "'", `\'`) + "'"
+				quoted[i] = sqltext.String(v)
 			}
-			return strings.Join(quoted, ",")
+			return strings.Join(quoted, ",") // the plugin joins without a space
 		}
 		if len(vals) == 0 {
 			return ""

@@ -18,6 +18,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // Config is the hub's configuration. Field comments are the documentation of
@@ -315,7 +316,7 @@ func (c *Config) Validate() error {
 	} else if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: required when clickhouse.addr is empty (managed ClickHouse)"))
 	}
-	if !identifier(c.ClickHouse.Database) {
+	if !sqltext.ValidIdent(c.ClickHouse.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse.database: %q must be lower-case letters, digits and underscores", c.ClickHouse.Database))
 	}
 	switch strings.ToLower(c.LogLevel) {
@@ -340,7 +341,7 @@ func (c *Config) Validate() error {
 	if c.Shares.Interval <= 0 {
 		errs = append(errs, errors.New("shares.interval: must be positive"))
 	}
-	if !identifier(c.Shares.Prefix) {
+	if !sqltext.ValidIdent(c.Shares.Prefix) {
 		errs = append(errs, fmt.Errorf("shares.prefix: %q must be lower-case letters, digits and underscores", c.Shares.Prefix))
 	}
 	if c.Shares.Months < 1 || c.Shares.Months > 240 {
@@ -359,16 +360,4 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: %w", errors.Join(errs...))
 	}
 	return nil
-}
-
-func identifier(s string) bool {
-	if s == "" || (s[0] >= '0' && s[0] <= '9') {
-		return false
-	}
-	for _, r := range s {
-		if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '_' {
-			return false
-		}
-	}
-	return true
 }

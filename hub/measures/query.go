@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // source is the raw table a measure reads.
@@ -157,12 +157,12 @@ type sources struct {
 // newSources reads raw database db, or the snapshot in database snapshot
 // when it is not empty.
 func newSources(db, snapshot string) (sources, error) {
-	if !chdb.ValidIdentifier(db) {
+	if !sqltext.ValidIdent(db) {
 		return sources{}, fmt.Errorf("invalid database name %q", db)
 	}
 	src := sources{incidents: db + ".incidents FINAL", health: db + ".health_updates FINAL", submissions: db + ".submissions"}
 	if snapshot != "" {
-		if !chdb.ValidIdentifier(snapshot) {
+		if !sqltext.ValidIdent(snapshot) {
 			return sources{}, fmt.Errorf("invalid snapshot database name %q", snapshot)
 		}
 		src.incidents, src.collapsed = snapshot+".incidents", true
@@ -280,7 +280,7 @@ func (src sources) submitters(col string, scope Scope) []string {
 // "1" for an empty scope, and an error wrapping ErrInvalidScope for an
 // invalid one.
 func SubmittersIn(col, db, snapshot string, scope Scope) (string, error) {
-	if !chdb.ValidIdentifier(col) {
+	if !sqltext.ValidIdent(col) {
 		return "", fmt.Errorf("measures: invalid column name %q", col)
 	}
 	src, err := newSources(db, snapshot)
@@ -364,18 +364,16 @@ func seconds(d time.Duration) string {
 
 // float renders a number as an SQL Float64 literal.
 func float(v float64) string {
-	return "toFloat64(" + strconv.FormatFloat(v, 'g', -1, 64) + ")"
+	return "toFloat64(" + sqltext.Float(v) + ")"
 }
 
 // forceLookup renders the value of column force_id in table as an SQL
 // transform; forces not in the table give 0.
 func forceLookup(table map[string]float64) string {
 	forces := slices.Sorted(maps.Keys(table))
-	keys := make([]string, len(forces))
 	vals := make([]string, len(forces))
 	for i, f := range forces {
-		keys[i] = "'" + f + "'"
 		vals[i] = float(table[f])
 	}
-	return "transform(force_id, [" + strings.Join(keys, ", ") + "], [" + strings.Join(vals, ", ") + "], toFloat64(0))"
+	return "transform(force_id, [" + sqltext.List(forces) + "], [" + strings.Join(vals, ", ") + "], toFloat64(0))"
 }

@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
+
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // Scope restricts a query to some forces, regions and local authority
@@ -72,11 +73,7 @@ func (s Scope) conditions() []string {
 	return out
 }
 
-// inList renders col IN ('a', 'b') from validated values.
+// inList renders col IN ('a', 'b').
 func inList(col string, values []string) string {
-	quoted := make([]string, len(values))
-	for i, v := range values {
-		quoted[i] = "'" + v + "'"
-	}
-	return col + " IN (" + strings.Join(quoted, ", ") + ")"
+	return col + " IN (" + sqltext.List(values) + ")"
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
@@ -60,7 +61,7 @@ var timeColumns = []string{
 // place from its incidents in the snapshot, so from the window and the year
 // before rather than from all history.
 func Snapshot(ctx context.Context, conn driver.Conn, db, snapshot string, from time.Time) error {
-	if !chdb.ValidIdentifier(db) || !chdb.ValidIdentifier(snapshot) || db == snapshot {
+	if !sqltext.ValidIdent(db) || !sqltext.ValidIdent(snapshot) || db == snapshot {
 		return fmt.Errorf("measures: snapshot: invalid database names %q, %q", db, snapshot)
 	}
 	if err := chdb.EnsureDatabase(ctx, conn, snapshot); err != nil {

@@ -15,7 +15,7 @@ type clickHouseSource struct {
 }
 
 // NewClickHouseSource returns a Source that reads the raw database db (a
-// name that passed chdb.ValidIdentifier, holding the tables of
+// name that passed sqltext.ValidIdent, holding the tables of
 // schemas/migrations). It returns each incident whose highest revision
 // (incidents FINAL) has status "open". Where the force's record has no
 // handover accepted or assessment times, they come from the trusts' health

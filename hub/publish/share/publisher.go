@@ -35,6 +35,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -120,7 +121,7 @@ func New(opts Options) (*Publisher, error) {
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
 	}
-	if !chdb.ValidIdentifier(opts.Prefix) {
+	if !sqltext.ValidIdent(opts.Prefix) {
 		return nil, fmt.Errorf("share: prefix %q must be lower-case letters, digits and underscores", opts.Prefix)
 	}
 	if opts.Interval <= 0 {

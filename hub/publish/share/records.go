@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -37,10 +38,7 @@ func (p *Publisher) recordTables(ctx context.Context, g policy.Grant, _ *Publica
 		}
 		cols = append(cols, column{f, typ})
 	}
-	forces, err := quoteList(g.Forces)
-	if err != nil {
-		return nil, fmt.Errorf("share: record grant %s: %w", g.Recipient, err)
-	}
+	forces := sqltext.List(g.Forces)
 	names := make([]string, len(cols))
 	for i, c := range cols {
 		names[i] = c.name
@@ -98,21 +96,6 @@ func (p *Publisher) liveTable(g policy.Grant) table {
 		t.rows = append(t.rows, liveRows(r)...)
 	}
 	return t
-}
-
-// quoteList renders identifiers-like values (force ids) as a quoted SQL list,
-// refusing anything but lower-case letters, digits and hyphens.
-func quoteList(values []string) (string, error) {
-	out := make([]string, len(values))
-	for i, v := range values {
-		for _, r := range v {
-			if (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' {
-				return "", fmt.Errorf("value %q is not a force id", v)
-			}
-		}
-		out[i] = "'" + v + "'"
-	}
-	return strings.Join(out, ", "), nil
 }
 
 // liveRows flattens one monitored incident into a row per stage it is

@@ -16,7 +16,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // ReaderProfile is the ClickHouse settings profile, and the quota, every
@@ -177,7 +177,7 @@ func UsersXML(users []User, readonly int) ([]byte, error) {
 		ReaderProfile, ReaderQuotaQueries, ReaderQuotaSeconds, ReaderProfile)
 	buf.WriteString("    <users>\n")
 	for _, u := range sorted {
-		if !chdb.ValidIdentifier(u.Name) || !chdb.ValidIdentifier(u.Database) {
+		if !sqltext.ValidIdent(u.Name) || !sqltext.ValidIdent(u.Database) {
 			return nil, fmt.Errorf("share: users.d: invalid user or database name %q/%q", u.Name, u.Database)
 		}
 		sum := sha256.Sum256([]byte(u.Password))

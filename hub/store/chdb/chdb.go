@@ -11,13 +11,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/ext"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb/sqlrecord"
 )
 
@@ -51,15 +51,6 @@ type Options struct {
 	// servers older than the driver's minimum it logs an "unsupported
 	// clickhouse version" warning, which is expected and harmless.
 	Logger *slog.Logger
-}
-
-var identRE = regexp.MustCompile(`^[a-z_][a-z0-9_]*$`)
-
-// ValidIdentifier reports whether name is acceptable as a database name for
-// EnsureDatabase and Migrate: lower-case letters, digits and underscores, not
-// starting with a digit.
-func ValidIdentifier(name string) bool {
-	return identRE.MatchString(name)
 }
 
 // Open opens a native-protocol connection pool to ClickHouse, applies the
@@ -121,7 +112,7 @@ func Open(ctx context.Context, opts Options) (driver.Conn, error) {
 // EnsureDatabase creates the database name if it does not exist. The name
 // must match ^[a-z_][a-z0-9_]*$.
 func EnsureDatabase(ctx context.Context, conn driver.Conn, name string) error {
-	if !ValidIdentifier(name) {
+	if !sqltext.ValidIdent(name) {
 		return fmt.Errorf("chdb: ensure database: invalid name %q", name)
 	}
 	if err := conn.Exec(ctx, "CREATE DATABASE IF NOT EXISTS "+name); err != nil {

@@ -2,12 +2,13 @@ package sqlrecord
 
 import (
 	"fmt"
-	"math"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 	_ "unsafe" // for go:linkname: bind is the driver's own binding
+
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // bind is clickhouse-go's client-side binding of ?, $N and @name arguments,
@@ -31,7 +32,7 @@ func Literal(v any, chType string) (string, error) {
 	}
 	switch x := v.(type) {
 	case string:
-		return Quote(x), nil
+		return sqltext.String(x), nil
 	case bool:
 		if x {
 			return "1", nil
@@ -43,9 +44,9 @@ func Literal(v any, chType string) (string, error) {
 		}
 		return "'" + x.UTC().Format("2006-01-02 15:04:05") + "'", nil
 	case float64:
-		return float(x), nil
+		return sqltext.Float(x), nil
 	case float32:
-		return float(float64(x)), nil
+		return sqltext.Float(float64(x)), nil
 	}
 	rv := reflect.ValueOf(v)
 	switch rv.Kind() {
@@ -59,7 +60,7 @@ func Literal(v any, chType string) (string, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		return strconv.FormatUint(rv.Uint(), 10), nil
 	case reflect.String:
-		return Quote(rv.String()), nil
+		return sqltext.String(rv.String()), nil
 	case reflect.Slice, reflect.Array:
 		elem := strings.TrimSuffix(strings.TrimPrefix(base, "Array("), ")") // Array(T) -> T
 		parts := make([]string, rv.Len())
@@ -84,38 +85,4 @@ func unwrap(chType string) string {
 		}
 	}
 	return chType
-}
-
-func float(f float64) string {
-	switch {
-	case math.IsNaN(f):
-		return "nan"
-	case math.IsInf(f, 1):
-		return "inf"
-	case math.IsInf(f, -1):
-		return "-inf"
-	}
-	return strconv.FormatFloat(f, 'g', -1, 64)
-}
-
-// Quote renders s as a ClickHouse string literal: single quotes, with
-// backslash and quote escaped and control bytes as \xNN.
-func Quote(s string) string {
-	var b strings.Builder
-	b.Grow(len(s) + 2)
-	b.WriteByte('\'')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\\' || c == '\'':
-			b.WriteByte('\\')
-			b.WriteByte(c)
-		case c < 0x20 || c == 0x7f:
-			fmt.Fprintf(&b, "\\x%02X", c)
-		default:
-			b.WriteByte(c)
-		}
-	}
-	b.WriteByte('\'')
-	return b.String()
 }

@@ -320,10 +320,11 @@ func caller() string {
 
 const module = "github.com/pathwayhub/pathwayhub/"
 
-// root is the source tree's top folder, three up from this file.
+// root is the source tree's top folder: this file is
+// <root>/hub/store/chdb/sqlrecord/record.go.
 var root = func() string {
 	_, file, _, _ := runtime.Caller(0)
-	return filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(file)))) + string(filepath.Separator)
+	return strings.TrimSuffix(file, filepath.FromSlash("hub/store/chdb/sqlrecord/record.go"))
 }()
 
 func shortFunc(fn string) string { return strings.TrimPrefix(fn, module) }
