@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -15,7 +16,7 @@ import (
 // recipient's own password, and that a recipient without one is an error.
 func TestWriteKeepsPasswordsPrivate(t *testing.T) {
 	t.Parallel()
-	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"))
+	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +76,7 @@ func TestWriteKeepsPasswordsPrivate(t *testing.T) {
 // BenchmarkGenerate measures generating every file for the example
 // agreements.
 func BenchmarkGenerate(b *testing.B) {
-	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"))
+	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"), measures.IDs())
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -21,7 +22,7 @@ const goldenDir = "testdata/golden"
 // examples generates for the example London agreements, as committed.
 func examples(t *testing.T) []dashboards.File {
 	t.Helper()
-	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"))
+	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}

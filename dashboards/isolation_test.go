@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -27,7 +28,7 @@ var (
 // or subqueries only (no table functions).
 func TestEachAudienceReadsOnlyItsOwnShare(t *testing.T) {
 	t.Parallel()
-	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"))
+	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -34,7 +35,7 @@ type Local struct {
 // machine (datasources pointing at its ClickHouse, Prometheus at the hub)
 // and writes them under l.Dir, returning the directory written.
 func WriteLocal(l Local) (string, error) {
-	agreements, err := policy.LoadAgreements(l.Agreements)
+	agreements, err := policy.LoadAgreements(l.Agreements, measures.IDs())
 	if err != nil {
 		return "", fmt.Errorf("dashboards: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
@@ -143,7 +144,7 @@ func startDemoHub(t *testing.T) *demoHub {
 	if err := yaml.Unmarshal(pwFile, &passwords); err != nil {
 		t.Fatal(err)
 	}
-	agreements, err := policy.LoadAgreements(apptest.ExampleAgreements(t))
+	agreements, err := policy.LoadAgreements(apptest.ExampleAgreements(t), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}

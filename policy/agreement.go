@@ -176,12 +176,15 @@ type sourceFile struct {
 // starting with "." are skipped), and returns the agreements sorted by id.
 // Every problem is reported, each naming the file, the agreement and the
 // field; the errors are joined with errors.Join.
-func LoadAgreements(dir string) ([]Agreement, error) {
-	agreements, _, err := loadDir(dir)
+func LoadAgreements(dir string, measures []string) ([]Agreement, error) {
+	agreements, _, err := loadDir(dir, measures)
 	return agreements, err
 }
 
-func loadDir(dir string) ([]Agreement, []sourceFile, error) {
+func loadDir(dir string, measures []string) ([]Agreement, []sourceFile, error) {
+	if len(measures) == 0 {
+		return nil, nil, errors.New("policy: no measure ids given: pass the catalogue's (hub/measures IDs)")
+	}
 	files, err := readDir(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("policy: %w", err)
@@ -191,7 +194,7 @@ func loadDir(dir string) ([]Agreement, []sourceFile, error) {
 		errs []error
 	)
 	for _, f := range files {
-		as, err := parseFile(f.path, f.data)
+		as, err := parseFile(f.path, f.data, measures)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -235,7 +238,7 @@ func readDir(dir string) ([]sourceFile, error) {
 }
 
 // parseFile parses and validates one agreement file.
-func parseFile(path string, data []byte) ([]Agreement, error) {
+func parseFile(path string, data []byte, measures []string) ([]Agreement, error) {
 	var doc yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&doc); err != nil {
@@ -263,7 +266,7 @@ func parseFile(path string, data []byte) ([]Agreement, error) {
 	}
 	var out []Agreement
 	for i := range f.Agreements {
-		a, aerrs := parseAgreement(path, i, &f.Agreements[i])
+		a, aerrs := parseAgreement(path, i, &f.Agreements[i], measures)
 		errs = append(errs, aerrs...)
 		if len(aerrs) == 0 {
 			out = append(out, a)
@@ -273,8 +276,8 @@ func parseFile(path string, data []byte) ([]Agreement, error) {
 }
 
 // parseAgreement decodes and validates one agreement node.
-func parseAgreement(path string, index int, node *yaml.Node) (Agreement, []error) {
-	v := &validator{prefix: fmt.Sprintf("%s: agreements[%d]", path, index)}
+func parseAgreement(path string, index int, node *yaml.Node, measures []string) (Agreement, []error) {
+	v := &validator{prefix: fmt.Sprintf("%s: agreements[%d]", path, index), measures: measures}
 	if id := mappingValue(node, "id"); id != "" {
 		v.prefix = fmt.Sprintf("%s: agreement %q", path, id)
 	}

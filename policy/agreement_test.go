@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -29,7 +30,7 @@ func loadOne(t *testing.T, name string) ([]policy.Agreement, error) {
 	if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return policy.LoadAgreements(dir)
+	return policy.LoadAgreements(dir, measures.IDs())
 }
 
 // wantLines returns the "# want: ..." lines at the top of a testdata file.
@@ -132,7 +133,7 @@ func TestLoadAgreementsConverts(t *testing.T) {
 		t.Errorf("Retention = %+v (%s)", nw.Retention, nw.Retention)
 	}
 	lead, icb, sup := nw.Recipients[0], nw.Recipients[1], nw.Recipients[2]
-	if diff := cmp.Diff(policy.Measures(), lead.Measures); diff != "" {
+	if diff := cmp.Diff(measures.IDs(), lead.Measures); diff != "" {
 		t.Errorf("measures [all] not expanded (-want +got):\n%s", diff)
 	}
 	if lead.Disclosure != (policy.Disclosure{Threshold: 7, Rounding: 5}) {
@@ -191,7 +192,7 @@ func TestLoadAgreementsRecipientIDsUniqueAcrossFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	_, err := policy.LoadAgreements(dir)
+	_, err := policy.LoadAgreements(dir, measures.IDs())
 	// Files are read in path order, so the second use is in london-rcrp.yaml.
 	want := `london-rcrp.yaml: agreement "london-rcrp": recipients[1].id: "ncl_icb" is already used by agreement "btp-national-health" (`
 	if err == nil || !strings.Contains(err.Error(), want) {
@@ -218,7 +219,7 @@ func TestLoadAgreementsSkipsHiddenAndOtherFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	as, err := policy.LoadAgreements(dir)
+	as, err := policy.LoadAgreements(dir, measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,14 +234,14 @@ func TestLoadAgreementsSkipsHiddenAndOtherFiles(t *testing.T) {
 
 func TestLoadAgreementsMissingDir(t *testing.T) {
 	t.Parallel()
-	if _, err := policy.LoadAgreements(filepath.Join(t.TempDir(), "absent")); err == nil {
+	if _, err := policy.LoadAgreements(filepath.Join(t.TempDir(), "absent"), measures.IDs()); err == nil {
 		t.Fatal("want an error for a missing directory")
 	}
 }
 
 func TestLondonAgreements(t *testing.T) {
 	t.Parallel()
-	as, err := policy.LoadAgreements(londonDir)
+	as, err := policy.LoadAgreements(londonDir, measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -261,7 +262,7 @@ func TestLondonAgreements(t *testing.T) {
 	if want := []string{"btp-national-health", "london-rcrp"}; !slices.Equal(ids, want) {
 		t.Fatalf("agreements = %v, want %v", ids, want)
 	}
-	all := len(policy.Measures())
+	all := len(measures.IDs())
 	want := map[string]summary{
 		"london_regional_lead":  {"region/london", "regional_lead", "aggregate", policy.Scope{Regions: []string{"E12000007"}}, all, true},
 		"ncl_icb":               {"icb/QMJ", "commissioner", "aggregate", policy.Scope{LADs: []string{"E09000003", "E09000007", "E09000010", "E09000014", "E09000019"}}, 11, true},

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -80,7 +81,7 @@ func BenchmarkDecide(b *testing.B) {
 		// question is answered from the memo; evaluated: every decision
 		// evaluated afresh.
 		for _, mode := range []string{"remembered", "evaluated"} {
-			e, err := policy.New(b.Context(), policy.Options{Dir: dir, Now: func() time.Time { return inForce }, NoMemo: mode == "evaluated"})
+			e, err := policy.New(b.Context(), policy.Options{Measures: measures.IDs(), Dir: dir, Now: func() time.Time { return inForce }, NoMemo: mode == "evaluated"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -158,8 +158,8 @@ func parseModules(srcs []regoSource) (map[string]*ast.Module, error) {
 }
 
 // buildBundle loads the agreements under dir and prepares the decision query.
-func buildBundle(ctx context.Context, dir string) (*bundle, error) {
-	agreements, files, err := loadDir(dir)
+func buildBundle(ctx context.Context, dir string, measures []string) (*bundle, error) {
+	agreements, files, err := loadDir(dir, measures)
 	if err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package policy
 
 import (
 	"regexp"
-
-	"github.com/pathwayhub/pathwayhub/hub/measures"
 )
 
 // The actions a decision is asked about.
@@ -76,11 +74,6 @@ var recordFields = [...]string{
 	"presence_time", "presence_actor", "presence_action", "presence_reason",
 	"outcome", "detention_breach", "trust_id",
 }
-
-// Measures returns the measure ids an agreement may name, in catalogue
-// order: those of the hub's one measure catalogue (hub/measures), so a
-// measure added there can be shared without touching the policy.
-func Measures() []string { return measures.IDs() }
 
 // RecordFields returns the field names a record-level recipient may be given.
 func RecordFields() []string { return append([]string(nil), recordFields[:]...) }

@@ -127,12 +127,12 @@ type CheckReport struct {
 // validates the agreements under dir, compiles them with the policies as an
 // Engine would, checks the policies strictly and runs the Rego tests. The
 // error joins every problem found; the report holds what could be learnt.
-func Check(ctx context.Context, dir string) (CheckReport, error) {
+func Check(ctx context.Context, dir string, measures []string) (CheckReport, error) {
 	var (
 		report CheckReport
 		errs   []error
 	)
-	if b, err := buildBundle(ctx, dir); err != nil {
+	if b, err := buildBundle(ctx, dir, measures); err != nil {
 		errs = append(errs, err)
 	} else {
 		report.Agreements, report.Revision = b.agreements, b.revision

@@ -33,7 +33,7 @@
 // evaluates the embedded Rego policies (rego/*.rego) against an index of the
 // agreements with OPA's prepared queries:
 //
-//	eng, err := policy.New(ctx, policy.Options{Dir: "policy/agreements", Auditor: audit})
+//	eng, err := policy.New(ctx, policy.Options{Dir: "policy/agreements", Measures: measures.IDs(), Auditor: audit})
 //	d, err := eng.Decide(ctx, policy.Input{Action: policy.ActionSubmit, Org: "force/btp",
 //		Dataset: policy.DatasetIncidents, Force: "btp"})
 //

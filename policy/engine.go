@@ -103,6 +103,10 @@ type Auditor interface {
 type Options struct {
 	// Dir is the directory of agreement files, read recursively.
 	Dir string
+	// Measures are the measure ids an agreement may name, in catalogue
+	// order: the hub passes its catalogue's (hub/measures IDs), so a measure
+	// added there can be shared without touching the policy. Required.
+	Measures []string
 	// Logger receives reloads (info, warn) and decisions (debug); nil
 	// discards.
 	Logger *slog.Logger
@@ -125,6 +129,7 @@ type Options struct {
 // concurrent use.
 type Engine struct {
 	dir      string
+	measures []string
 	logger   *slog.Logger
 	auditor  Auditor
 	now      func() time.Time
@@ -149,6 +154,7 @@ func New(ctx context.Context, opts Options) (*Engine, error) {
 	}
 	e := &Engine{
 		dir:      opts.Dir,
+		measures: opts.Measures,
 		logger:   opts.Logger,
 		auditor:  opts.Auditor,
 		now:      opts.Now,
@@ -192,7 +198,7 @@ func (e *Engine) Agreements() []Agreement {
 func (e *Engine) Reload(ctx context.Context) error {
 	e.reload.Lock()
 	defer e.reload.Unlock()
-	b, err := buildBundle(ctx, e.dir)
+	b, err := buildBundle(ctx, e.dir, e.measures)
 	if err == nil && !e.noMemo {
 		b.memo = &memo{m: map[memoKey]outcome{}}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -86,7 +87,7 @@ func TestDecideReadGrant(t *testing.T) {
 		Purpose:   "Compare London forces and places of safety to steer the RCRP programme.",
 		Datasets:  []string{"incidents", "health_updates"},
 		Regions:   []string{"E12000007"},
-		Measures:  policy.Measures(),
+		Measures:  measures.IDs(),
 		Threshold: 7, Rounding: 5,
 		Retention:  policy.Retention{Count: 24, Unit: "months"},
 		Export:     true,
@@ -305,11 +306,11 @@ func TestNewFailsOnBadAgreements(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "x.yaml"), mustRead(t, "testdata/lad.bad.yaml"))
-	_, err := policy.New(t.Context(), policy.Options{Dir: dir})
+	_, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs(), Dir: dir})
 	if err == nil || !strings.Contains(err.Error(), `"E0900001" is not an ONS LAD code`) {
 		t.Fatalf("New error = %v", err)
 	}
-	if _, err := policy.New(t.Context(), policy.Options{}); err == nil {
+	if _, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs()}); err == nil {
 		t.Error("New without Dir succeeded")
 	}
 }
@@ -331,7 +332,7 @@ func TestWatchReloadsOnChange(t *testing.T) {
 	t.Parallel()
 	dir := copyDir(t, londonDir)
 	reg := prometheus.NewRegistry()
-	e, err := policy.New(t.Context(), policy.Options{Dir: dir, Registerer: reg, WatchDebounce: 20 * time.Millisecond})
+	e, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs(), Dir: dir, Registerer: reg, WatchDebounce: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -360,7 +361,7 @@ func TestWatchReloadsOnChange(t *testing.T) {
 		t.Error("the new agreement is not in force")
 	}
 	// Let reloads of the earlier writes settle on the files as they now are.
-	settled, err := policy.New(t.Context(), policy.Options{Dir: dir})
+	settled, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs(), Dir: dir})
 	if err != nil {
 		t.Fatal(err)
 	}

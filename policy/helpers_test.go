@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -53,7 +54,7 @@ func writeFile(t testing.TB, path, body string) {
 func newEngine(t testing.TB, dir string, auditor policy.Auditor) (*policy.Engine, *prometheus.Registry) {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	e, err := policy.New(t.Context(), policy.Options{
+	e, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs(),
 		Dir:        dir,
 		Registerer: reg,
 		Auditor:    auditor,

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -50,7 +51,7 @@ func TestRegoUnitTests(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
-	report, err := policy.Check(t.Context(), londonDir)
+	report, err := policy.Check(t.Context(), londonDir, measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +62,7 @@ func TestCheck(t *testing.T) {
 
 	bad := t.TempDir()
 	writeFile(t, filepath.Join(bad, "x.yaml"), mustRead(t, "testdata/dates.bad.yaml"))
-	report, err = policy.Check(t.Context(), bad)
+	report, err = policy.Check(t.Context(), bad, measures.IDs())
 	if err == nil || !strings.Contains(err.Error(), `agreement "backwards": valid_until`) {
 		t.Errorf("Check of a bad directory: %v", err)
 	}

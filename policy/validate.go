@@ -11,8 +11,9 @@ import (
 // validator collects the problems of one agreement, each prefixed with the
 // file and the agreement.
 type validator struct {
-	prefix string
-	errs   []error
+	prefix   string
+	measures []string // the measure ids an agreement may name
+	errs     []error
 }
 
 func (v *validator) fail(field, format string, args ...any) {
@@ -273,10 +274,10 @@ func (v *validator) aggregate(field string, raw *rawRecipient, d Disclosure) []s
 		if len(raw.Measures) > 1 {
 			v.fail(field+".measures", "%q must stand alone", AllMeasures)
 		}
-		return Measures()
+		return slices.Clone(v.measures)
 	}
 	seen := map[string]bool{}
-	known := Measures()
+	known := v.measures
 	for i, m := range raw.Measures {
 		switch {
 		case !slices.Contains(known, m):

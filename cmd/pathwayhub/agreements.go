@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -53,7 +54,7 @@ before it is deployed. Exits 1 if anything fails.`,
 func checkAgreements(cmd *cobra.Command, dir string, at time.Time) error {
 	out := cmd.OutOrStdout()
 	ctx := cmd.Context()
-	engine, err := policy.New(ctx, policy.Options{Dir: dir, Now: func() time.Time { return at }})
+	engine, err := policy.New(ctx, policy.Options{Measures: measures.IDs(), Dir: dir, Now: func() time.Time { return at }})
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/cmd/pathwayhub/demo"
 	"github.com/pathwayhub/pathwayhub/dashboards"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -54,7 +55,7 @@ The recipients' ClickHouse passwords come from the hub's passwords file
 		if cfg.Agreements == "" {
 			cfg.Agreements = demo.Agreements
 		}
-		agreements, err := policy.LoadAgreements(cfg.Agreements)
+		agreements, err := policy.LoadAgreements(cfg.Agreements, measures.IDs())
 		if err != nil {
 			return err
 		}

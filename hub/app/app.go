@@ -38,6 +38,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store"
@@ -430,7 +431,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	var p parts
 	var err error
 	p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
-	p.policy, err = policy.New(ctx, policy.Options{
+	p.policy, err = policy.New(ctx, policy.Options{Measures: measures.IDs(),
 		Dir: cfg.Agreements, Auditor: p.audit, Now: opts.Now,
 		Logger: logger.With("component", "policy"), Registerer: reg,
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
@@ -69,7 +70,7 @@ func benchService(b *testing.B, withPolicy bool) (*ingest.Service, *policy.Engin
 	opts := ingest.Options{Store: store.New(conn, db), Validator: valid}
 	var engine *policy.Engine
 	if withPolicy {
-		engine, err = policy.New(b.Context(), policy.Options{Dir: apptest.ExampleAgreements(b), Auditor: audit.New(conn, db, "")})
+		engine, err = policy.New(b.Context(), policy.Options{Measures: measures.IDs(), Dir: apptest.ExampleAgreements(b), Auditor: audit.New(conn, db, "")})
 		if err != nil {
 			b.Fatal(err)
 		}

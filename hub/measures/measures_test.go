@@ -14,6 +14,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
 )
@@ -273,7 +274,7 @@ func TestQuery(t *testing.T) {
 
 func takeSnapshot(t *testing.T, conn driver.Conn, db, snapshot string, from time.Time) {
 	t.Helper()
-	if err := measures.Snapshot(t.Context(), conn, db, snapshot, from); err != nil {
+	if err := store.Snapshot(t.Context(), conn, db, snapshot, from); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+snapshot) })

@@ -129,7 +129,7 @@ var notes = []string{
 	"The hub under the ingest measurement runs with the benchmark's controllers and one idle recipient, so that its own publications " +
 		"(triggered by stored batches) do not compete with ingest; publication is measured at national scale.",
 	"The national data is loaded with direct batch inserts through hub/store (WriteIncidents, 100,000 rows per insert, two inserters), not through the API.",
-	"Publication takes one snapshot of the current revisions per run (measures.Snapshot) and reads it without FINAL.",
+	"Publication takes one snapshot of the current revisions per run (store.Snapshot) and reads it without FINAL.",
 	"Policy decisions here are without the audit insert; the hub audits every decision (group-committed in hub/store/audit), which the ingest numbers include.",
 }
 

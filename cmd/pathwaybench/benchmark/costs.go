@@ -9,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/ingest/pseudo"
 	"github.com/pathwayhub/pathwayhub/ingest/validate"
 	"github.com/pathwayhub/pathwayhub/policy"
@@ -46,11 +47,11 @@ func runCosts(ctx context.Context, e *env) error {
 		}
 		wire[i] = w
 	}
-	engine, err := policy.New(ctx, policy.Options{Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger})
+	engine, err := policy.New(ctx, policy.Options{Measures: measures.IDs(), Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger})
 	if err != nil {
 		return err
 	}
-	evaluator, err := policy.New(ctx, policy.Options{Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger, NoMemo: true})
+	evaluator, err := policy.New(ctx, policy.Options{Measures: measures.IDs(), Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger, NoMemo: true})
 	if err != nil {
 		return err
 	}

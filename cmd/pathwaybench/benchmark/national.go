@@ -208,7 +208,7 @@ func runNational(ctx context.Context, e *env) error {
 	} else if err := e.loadNational(ctx, store.New(conn, nationalDatabase), n); err != nil {
 		return err
 	}
-	engine, err := policy.New(ctx, policy.Options{Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger})
+	engine, err := policy.New(ctx, policy.Options{Measures: measures.IDs(), Dir: filepath.Join(e.cfg.Dir, "agreements"), Logger: e.cfg.Logger})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/dashboards"
 	"github.com/pathwayhub/pathwayhub/dashboards/panelsql"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/policy"
@@ -30,7 +31,7 @@ func (e *env) panels(ctx context.Context, n *National, agreementsDir, passwordsF
 	if err != nil {
 		return err
 	}
-	agreements, err := policy.LoadAgreements(agreementsDir)
+	agreements, err := policy.LoadAgreements(agreementsDir, measures.IDs())
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
@@ -360,7 +361,7 @@ func makeCredentials(dir string, forces, trusts []string, readers []auth.Org) (*
 // recipientOrgs returns the organisations that receive shares under the
 // agreements in dir, so the demo can give each a credential.
 func recipientOrgs(dir string) ([]auth.Org, error) {
-	agreements, err := policy.LoadAgreements(dir)
+	agreements, err := policy.LoadAgreements(dir, measures.IDs())
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -36,6 +36,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/sqltext"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -102,7 +103,7 @@ type Publisher struct {
 	notify  chan struct{}
 	mu      sync.Mutex // one publication at a time
 	// snapshot is the database of the current publication's snapshot of
-	// the raw tables (see measures.Snapshot), or "" to read them directly.
+	// the raw tables (see store.Snapshot), or "" to read them directly.
 	// It is set under mu.
 	snapshot string
 }
@@ -243,7 +244,7 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 	p.snapshot = p.opts.Database + snapshotSuffix
 	firstMonth := monthStart(now).AddDate(0, -p.opts.Months, 0)
 	snapStart := time.Now()
-	if err := measures.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot, firstMonth); err != nil {
+	if err := store.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot, firstMonth); err != nil {
 		p.logger.Warn("snapshot failed; measures read the raw tables", "err", err)
 		p.snapshot = ""
 	} else {

@@ -75,7 +75,7 @@ func startFixture(t *testing.T) *fixture {
 	}
 	now := time.Now().UTC()
 	end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	agreements, err := policy.LoadAgreements(apptest.ExampleAgreements(t))
+	agreements, err := policy.LoadAgreements(apptest.ExampleAgreements(t), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
