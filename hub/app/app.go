@@ -439,7 +439,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		return p, fmt.Errorf("app: %w", err)
 	}
 	p.monitor, err = monitor.New(monitor.Options{
-		Source: monitor.NewClickHouseSource(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval,
+		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval,
 		Now: opts.Now, Registerer: reg, Logger: logger,
 	})
 	if err != nil {

@@ -5,39 +5,16 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 )
 
 // StatusOpen is the incident status the monitor watches; closed and
 // withdrawn incidents carry no live flags.
 const StatusOpen = "open"
 
-// Incident is what the monitor needs of one open incident: its latest
-// revision, with the health side merged in where the force has not recorded
-// it. A zero time means the event has not happened (or is not yet known).
-type Incident struct {
-	ForceID      string
-	IncidentRef  string
-	Status       string // "open", "closed" or "withdrawn"
-	IncidentType string // "s136", "s135_1", "s135_2" or "rcrp_call"
-	LADCode      string
-	FirstPosType string
-
-	ArrivedAtPos        time.Time
-	Detained            time.Time
-	AmbulanceRequested  time.Time
-	AmbulanceArrived    time.Time
-	HandoverAccepted    time.Time
-	AssessmentStarted   time.Time
-	AssessmentCompleted time.Time
-	PoliceLeftPos       time.Time
-	DetentionEnded      time.Time
-
-	// ExtensionHours is the authorised extension of the detention clock
-	// (s136B), 0 to 12; zero when none was authorised.
-	ExtensionHours int
-	// LastUpdate is when the hub received the incident's latest revision.
-	LastUpdate time.Time
-}
+// Incident is what the monitor needs of one open incident, as hub/store
+// reads it.
+type Incident = store.OpenIncident
 
 // Stage names one of the pathway points the monitor watches.
 type Stage string

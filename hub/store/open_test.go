@@ -1,29 +1,17 @@
-package monitor_test
+package store_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/pathwayhub/pathwayhub/hub/measures"
-	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/store"
-	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/chservertest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
-
-// srv is the ClickHouse server shared by every test in this package.
-var srv *chserver.Server
-
-func TestMain(m *testing.M) {
-	os.Exit(chservertest.Main(m, &srv))
-}
 
 // base is the time the stored incidents are built around.
 var base = time.Date(2026, 3, 14, 9, 0, 0, 0, time.UTC)
@@ -48,16 +36,16 @@ func record(force, ref string, rev uint32, status pathwayv1.IncidentStatus) *pat
 
 // migrated returns a store and a source over a new database holding the
 // raw tables.
-func migrated(t *testing.T) (*store.Store, monitor.Source) {
+func migrated(t *testing.T) *store.Store {
 	t.Helper()
-	conn, db := chservertest.NewRawDatabase(t, srv)
-	return store.New(conn, db), monitor.NewClickHouseSource(conn, db)
+	conn, db := chservertest.NewRawDatabase(t, shared)
+	return store.New(conn, db)
 }
 
-func TestClickHouseSource(t *testing.T) {
+func TestOpenIncidents(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	st, src := migrated(t)
+	st := migrated(t)
 	open, closed, withdrawn := pathwayv1.IncidentStatus_INCIDENT_STATUS_OPEN, pathwayv1.IncidentStatus_INCIDENT_STATUS_CLOSED, pathwayv1.IncidentStatus_INCIDENT_STATUS_WITHDRAWN
 	firstAt, secondAt := base.Add(2*time.Hour), base.Add(3*time.Hour)
 
@@ -90,17 +78,17 @@ func TestClickHouseSource(t *testing.T) {
 	insertHealth(ctx, t, st, secondAt, "RV3", &pathwayv1.HealthUpdate{SchemaVersion: 1, ForceId: "metropolitan", IncidentRef: "force-wins", Revision: 1,
 		HandoverAccepted: at(70 * time.Minute), AssessmentStarted: at(72 * time.Minute), AssessmentCompleted: at(95 * time.Minute)})
 
-	got, err := src.OpenIncidents(ctx)
+	got, err := st.OpenIncidents(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []monitor.Incident{
-		incident("btp", "extended", firstAt, func(i *monitor.Incident) { i.ExtensionHours = 6 }),
-		incident("metropolitan", "force-wins", firstAt, func(i *monitor.Incident) {
+	want := []store.OpenIncident{
+		incident("btp", "extended", firstAt, func(i *store.OpenIncident) { i.ExtensionHours = 6 }),
+		incident("metropolitan", "force-wins", firstAt, func(i *store.OpenIncident) {
 			i.HandoverAccepted, i.AssessmentStarted = base.Add(90*time.Minute), base.Add(100*time.Minute)
 			i.AssessmentCompleted = base.Add(95 * time.Minute)
 		}),
-		incident("metropolitan", "from-trusts", secondAt, func(i *monitor.Incident) {
+		incident("metropolitan", "from-trusts", secondAt, func(i *store.OpenIncident) {
 			i.HandoverAccepted, i.AssessmentStarted = base.Add(75*time.Minute), base.Add(80*time.Minute)
 			i.AssessmentCompleted, i.PoliceLeftPos = base.Add(110*time.Minute), base.Add(150*time.Minute)
 		}),
@@ -109,29 +97,12 @@ func TestClickHouseSource(t *testing.T) {
 		t.Errorf("OpenIncidents (-want +got):\n%s", diff)
 	}
 
-	// The monitor reads the same source end to end.
-	reg := prometheus.NewPedanticRegistry()
-	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(), Registerer: reg,
-		Now: func() time.Time { return base.Add(90 * time.Minute) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Refresh(ctx); err != nil {
-		t.Fatal(err)
-	}
-	wantOpen := map[string]float64{
-		`pathway_live_open_incidents{force="btp"}`:          1,
-		`pathway_live_open_incidents{force="metropolitan"}`: 2,
-	}
-	if diff := cmp.Diff(wantOpen, series(t, reg, "pathway_live_open_incidents")); diff != "" {
-		t.Errorf("open incidents (-want +got):\n%s", diff)
-	}
 }
 
 // incident is the Incident that record(force, ref, ...) reads back as,
 // received at received, changed by edit.
-func incident(force, ref string, received time.Time, edit func(*monitor.Incident)) monitor.Incident {
-	inc := monitor.Incident{
+func incident(force, ref string, received time.Time, edit func(*store.OpenIncident)) store.OpenIncident {
+	inc := store.OpenIncident{
 		ForceID: force, IncidentRef: ref, Status: "open", IncidentType: "s136",
 		LADCode: "E09000033", FirstPosType: "hbpos",
 		Detained: base.Add(20 * time.Minute), AmbulanceRequested: base.Add(21 * time.Minute),
