@@ -60,30 +60,30 @@ func Operations() (Dashboard, error) {
 		"s", 12, promQuery(`time() - max by (org) (pathwayhub_ingest_last_submission_timestamp_seconds)`, "{{org}}"))
 	b.WithRow(dashboard.NewRowBuilder("Policy and publication"))
 	panel("Policy decisions",
-		"Policy decisions per second by action and outcome. Method: rate over 5 minutes of pathway_policy_decisions_total.",
-		"reqps", 12, promQuery(`sum by (action, allow) (rate(pathway_policy_decisions_total[5m]))`, "{{action}} allow={{allow}}"))
+		"Policy decisions per second by action and outcome. Method: rate over 5 minutes of pathwayhub_policy_decisions_total.",
+		"reqps", 12, promQuery(`sum by (action, allow) (rate(pathwayhub_policy_decisions_total[5m]))`, "{{action}} allow={{allow}}"))
 	panel("Policy reloads",
 		"Reloads of the data-sharing agreements in the last hour, by outcome. A failed reload leaves the previous "+
-			"agreements in force. Method: increase over 1 hour of pathway_policy_reloads_total.",
-		"short", 12, promQuery(`sum by (outcome) (increase(pathway_policy_reloads_total[1h]))`, "{{outcome}}"))
+			"agreements in force. Method: increase over 1 hour of pathwayhub_policy_reloads_total.",
+		"short", 12, promQuery(`sum by (outcome) (increase(pathwayhub_policy_reloads_total[1h]))`, "{{outcome}}"))
 	panel("Publication runs",
 		"Recipient shares published in the last hour, by outcome: success, withdrawn (the policy refused the "+
-			"recipient) or failure. Method: increase over 1 hour of pathway_share_publications_total.",
-		"short", 12, promQuery(`sum by (outcome) (increase(pathway_share_publications_total[1h]))`, "{{outcome}}"))
+			"recipient) or failure. Method: increase over 1 hour of pathwayhub_share_publications_total.",
+		"short", 12, promQuery(`sum by (outcome) (increase(pathwayhub_share_publications_total[1h]))`, "{{outcome}}"))
 	panel("Publication time and age",
 		"How long a full publication takes (95th percentile) and how long since every share was last published "+
-			"without error. Method: pathway_share_publish_seconds and pathway_share_last_success_timestamp_seconds.",
+			"without error. Method: pathwayhub_share_publish_seconds and pathwayhub_share_last_success_timestamp_seconds.",
 		"s", 12,
-		promQuery(`histogram_quantile(0.95, sum by (le) (rate(pathway_share_publish_seconds_bucket[15m])))`, "p95 publish time"),
-		promQuery(`time() - pathway_share_last_success_timestamp_seconds`, "since last success"))
+		promQuery(`histogram_quantile(0.95, sum by (le) (rate(pathwayhub_share_publish_seconds_bucket[15m])))`, "p95 publish time"),
+		promQuery(`time() - pathwayhub_share_last_success_timestamp_seconds`, "since last success"))
 	b.WithRow(dashboard.NewRowBuilder("Live pathway monitor"))
 	panel("Open incidents by force",
-		"Open incidents the live monitor is watching. Method: the gauge pathway_live_open_incidents.",
-		"short", 12, promQuery(`sum by (force) (pathway_live_open_incidents)`, "{{force}}"))
+		"Open incidents the live monitor is watching. Method: the gauge pathwayhub_live_open_incidents.",
+		"short", 12, promQuery(`sum by (force) (pathwayhub_live_open_incidents)`, "{{force}}"))
 	panel("Incidents breaching a threshold",
 		"Open incidents past a threshold, by force and stage. The alert rules fire on these. Method: the gauge "+
-			"pathway_live_incidents with state breached.",
-		"short", 12, promQuery(`sum by (force, stage) (pathway_live_incidents{state="breached"})`, "{{force}} {{stage}}"))
+			"pathwayhub_live_incidents with state breached.",
+		"short", 12, promQuery(`sum by (force, stage) (pathwayhub_live_incidents{state="breached"})`, "{{force}} {{stage}}"))
 	d, err := b.Build()
 	if err != nil {
 		return d, fmt.Errorf("dashboards: operations: %w", err)

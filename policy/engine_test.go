@@ -199,7 +199,7 @@ func TestAuditorFailureFailsDecide(t *testing.T) {
 	}
 	// The decision was made, and counted, even though it could not be
 	// recorded.
-	if got := metricValue(t, reg, "pathway_policy_decisions_total", nil); got != 1 {
+	if got := metricValue(t, reg, "pathwayhub_policy_decisions_total", nil); got != 1 {
 		t.Errorf("decisions_total = %v, want 1", got)
 	}
 }
@@ -218,16 +218,16 @@ func TestDecisionMetrics(t *testing.T) {
 		}
 	}
 	want := `
-# HELP pathway_policy_decisions_total Policy decisions made, by action and outcome.
-# TYPE pathway_policy_decisions_total counter
-pathway_policy_decisions_total{action="read",allow="true"} 1
-pathway_policy_decisions_total{action="submit",allow="false"} 1
-pathway_policy_decisions_total{action="submit",allow="true"} 2
+# HELP pathwayhub_policy_decisions_total Policy decisions made, by action and outcome.
+# TYPE pathwayhub_policy_decisions_total counter
+pathwayhub_policy_decisions_total{action="read",allow="true"} 1
+pathwayhub_policy_decisions_total{action="submit",allow="false"} 1
+pathwayhub_policy_decisions_total{action="submit",allow="true"} 2
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pathway_policy_decisions_total"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pathwayhub_policy_decisions_total"); err != nil {
 		t.Error(err)
 	}
-	if got := histogramCount(t, reg, "pathway_policy_decision_seconds"); got != 4 {
+	if got := histogramCount(t, reg, "pathwayhub_policy_decision_seconds"); got != 4 {
 		t.Errorf("decision_seconds count = %d, want 4", got)
 	}
 }

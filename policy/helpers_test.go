@@ -116,7 +116,7 @@ func metricValue(t *testing.T, reg *prometheus.Registry, name string, labels map
 
 func reloads(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
 	t.Helper()
-	return metricValue(t, reg, "pathway_policy_reloads_total", map[string]string{"outcome": outcome})
+	return metricValue(t, reg, "pathwayhub_policy_reloads_total", map[string]string{"outcome": outcome})
 }
 
 func labelsMatch(pairs []*dto.LabelPair, want map[string]string) bool {
@@ -148,11 +148,11 @@ func histogramCount(t *testing.T, reg *prometheus.Registry, name string) uint64 
 func assertRevisionInfo(t *testing.T, reg *prometheus.Registry, rev string) {
 	t.Helper()
 	want := `
-# HELP pathway_policy_revision_info The policy revision in force (value 1).
-# TYPE pathway_policy_revision_info gauge
-pathway_policy_revision_info{revision="` + rev + `"} 1
+# HELP pathwayhub_policy_revision_info The policy revision in force (value 1).
+# TYPE pathwayhub_policy_revision_info gauge
+pathwayhub_policy_revision_info{revision="` + rev + `"} 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pathway_policy_revision_info"); err != nil {
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "pathwayhub_policy_revision_info"); err != nil {
 		t.Error(err)
 	}
 }

@@ -18,24 +18,24 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pathway_policy_decisions_total",
+			Name: "pathwayhub_policy_decisions_total",
 			Help: "Policy decisions made, by action and outcome.",
 		}, []string{"action", "allow"}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "pathway_policy_decision_seconds",
+			Name:    "pathwayhub_policy_decision_seconds",
 			Help:    "Time to evaluate a policy decision, before auditing.",
 			Buckets: prometheus.ExponentialBuckets(5e-6, 2.5, 10),
 		}),
 		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pathway_policy_reloads_total",
+			Name: "pathwayhub_policy_reloads_total",
 			Help: "Policy bundle reloads, by outcome (success or failure).",
 		}, []string{"outcome"}),
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "pathway_policy_revision_info",
+			Name: "pathwayhub_policy_revision_info",
 			Help: "The policy revision in force (value 1).",
 		}, []string{"revision"}),
 		lastReload: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pathway_policy_last_reload_success_timestamp_seconds",
+			Name: "pathwayhub_policy_last_reload_success_timestamp_seconds",
 			Help: "Unix time of the last successful policy load.",
 		}),
 	}

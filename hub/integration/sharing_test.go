@@ -510,9 +510,9 @@ func TestEveryDecisionIsAudited(t *testing.T) {
 	var decided float64
 	var audited uint64
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		decided = metricSum(t, h, "pathway_policy_decisions_total")
+		decided = metricSum(t, h, "pathwayhub_policy_decisions_total")
 		audited = h.count(t, "SELECT count() FROM decisions")
-		if metricSum(t, h, "pathway_policy_decisions_total") == decided && float64(audited) == decided || time.Now().After(deadline) {
+		if metricSum(t, h, "pathwayhub_policy_decisions_total") == decided && float64(audited) == decided || time.Now().After(deadline) {
 			break
 		}
 	}
@@ -560,7 +560,7 @@ func TestBrokenAgreementOnReloadKeepsThePolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
-	for metricValue(t, h, `pathway_policy_reloads_total{outcome="failure"}`) < 1 {
+	for metricValue(t, h, `pathwayhub_policy_reloads_total{outcome="failure"}`) < 1 {
 		if time.Now().After(deadline) {
 			t.Fatal("the watcher never tried the broken bundle")
 		}
@@ -578,7 +578,7 @@ func TestBrokenAgreementOnReloadKeepsThePolicy(t *testing.T) {
 	if len(access(t, h, nclToken).GetRead()) == 0 {
 		t.Error("the commissioner lost its grant after a failed reload")
 	}
-	if metricValue(t, h, `pathway_policy_revision_info{revision="`+before+`"}`) != 1 {
+	if metricValue(t, h, `pathwayhub_policy_revision_info{revision="`+before+`"}`) != 1 {
 		t.Error("the revision metric does not show the revision in force")
 	}
 }
@@ -797,11 +797,25 @@ func TestMetricsAreServedApartFromTheAPI(t *testing.T) {
 		_ = resp.Body.Close()
 		return resp.StatusCode, string(body)
 	}
-	if code, body := get(h.info.URL + "/metrics"); code == http.StatusOK || strings.Contains(body, "pathway_live_") {
+	if code, body := get(h.info.URL + "/metrics"); code == http.StatusOK || strings.Contains(body, "pathwayhub_live_") {
 		t.Errorf("the API listener serves /metrics to a commissioner: %d", code)
 	}
-	if code, body := get(h.info.MetricsURL + "/metrics"); code != http.StatusOK || !strings.Contains(body, "pathwayhub_ingest") {
+	code, body := get(h.info.MetricsURL + "/metrics")
+	if code != http.StatusOK || !strings.Contains(body, "pathwayhub_ingest") {
 		t.Errorf("the metrics listener: %d", code)
+	}
+	// One namespace: every family the hub registers is pathwayhub_*, beside
+	// the Go client's own go_*, process_* and promhttp_*.
+	for _, l := range strings.Split(body, "\n") {
+		name, ok := strings.CutPrefix(l, "# TYPE ")
+		if !ok {
+			continue
+		}
+		name, _, _ = strings.Cut(name, " ")
+		if !strings.HasPrefix(name, "pathwayhub_") && !strings.HasPrefix(name, "go_") &&
+			!strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
+			t.Errorf("metric %s is outside the pathwayhub_ namespace", name)
+		}
 	}
 	if host, _, _ := net.SplitHostPort(config.Default().MetricsListen); host != "127.0.0.1" {
 		t.Errorf("/metrics listens on %q by default, want loopback", config.Default().MetricsListen)

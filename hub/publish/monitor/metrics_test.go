@@ -12,7 +12,7 @@ import (
 
 // series gathers reg and returns the value of every series of the named
 // metric families, keyed as in the exposition format with labels sorted,
-// e.g. `pathway_live_open_incidents{force="btp"}`.
+// e.g. `pathwayhub_live_open_incidents{force="btp"}`.
 func series(t *testing.T, reg prometheus.Gatherer, names ...string) map[string]float64 {
 	t.Helper()
 	mfs, err := reg.Gather()

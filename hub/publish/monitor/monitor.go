@@ -21,21 +21,21 @@ const DefaultInterval = 30 * time.Second
 // The names of the metrics the monitor exports.
 const (
 	// MetricOpenIncidents is a gauge of open incidents by force.
-	MetricOpenIncidents = "pathway_live_open_incidents"
+	MetricOpenIncidents = "pathwayhub_live_open_incidents"
 	// MetricIncidents is a gauge of open incidents by force, stage and
 	// state (approaching or breached).
-	MetricIncidents = "pathway_live_incidents"
+	MetricIncidents = "pathwayhub_live_incidents"
 	// MetricDetentionClockWithin is a gauge of open detentions by force
 	// whose clock runs out within a warning window (label window, e.g.
 	// "4h") and has not yet run out.
-	MetricDetentionClockWithin = "pathway_live_detention_clock_within"
+	MetricDetentionClockWithin = "pathwayhub_live_detention_clock_within"
 	// MetricStaleIncidents is a gauge of open incidents by force with no
 	// update for longer than Thresholds.StaleAfter.
-	MetricStaleIncidents = "pathway_live_stale_incidents"
+	MetricStaleIncidents = "pathwayhub_live_stale_incidents"
 	// MetricRefreshErrors counts refreshes that failed to read the source.
-	MetricRefreshErrors = "pathway_live_refresh_errors_total"
+	MetricRefreshErrors = "pathwayhub_live_refresh_errors_total"
 	// MetricLastRefresh is the Unix time of the last successful refresh.
-	MetricLastRefresh = "pathway_live_last_refresh_timestamp_seconds"
+	MetricLastRefresh = "pathwayhub_live_last_refresh_timestamp_seconds"
 )
 
 // Source reads the incidents that are open now.

@@ -74,17 +74,17 @@ func (c *fakeClock) set(t time.Time) {
 }
 
 // gaugeNames are the gauges whose series depend on the open incidents.
-var gaugeNames = []string{"pathway_live_open_incidents", "pathway_live_incidents", "pathway_live_detention_clock_within", "pathway_live_stale_incidents"}
+var gaugeNames = []string{"pathwayhub_live_open_incidents", "pathwayhub_live_incidents", "pathwayhub_live_detention_clock_within", "pathwayhub_live_stale_incidents"}
 
 // zeros returns every incident-dependent series of the forces, at 0, for
 // the default thresholds.
 func zeros(forces ...string) map[string]float64 {
 	out := map[string]float64{}
 	for _, f := range forces {
-		out[fmt.Sprintf(`pathway_live_open_incidents{force=%q}`, f)] = 0
-		out[fmt.Sprintf(`pathway_live_stale_incidents{force=%q}`, f)] = 0
+		out[fmt.Sprintf(`pathwayhub_live_open_incidents{force=%q}`, f)] = 0
+		out[fmt.Sprintf(`pathwayhub_live_stale_incidents{force=%q}`, f)] = 0
 		for _, w := range []string{"4h", "1h"} {
-			out[fmt.Sprintf(`pathway_live_detention_clock_within{force=%q,window=%q}`, f, w)] = 0
+			out[fmt.Sprintf(`pathwayhub_live_detention_clock_within{force=%q,window=%q}`, f, w)] = 0
 		}
 		for _, st := range []string{"detention_clock", "handover", "local_escalation", "ambulance_wait", "no_update"} {
 			for _, s := range []string{"approaching", "breached"} {
@@ -96,7 +96,7 @@ func zeros(forces ...string) map[string]float64 {
 }
 
 func incidents(force, stage, state string) string {
-	return fmt.Sprintf(`pathway_live_incidents{force=%q,stage=%q,state=%q}`, force, stage, state)
+	return fmt.Sprintf(`pathwayhub_live_incidents{force=%q,stage=%q,state=%q}`, force, stage, state)
 }
 
 func with(base map[string]float64, set map[string]float64) map[string]float64 {
@@ -134,7 +134,7 @@ func TestMonitorLifecycle(t *testing.T) {
 	}
 	src.put(inc)
 	both := zeros("btp", "metropolitan")
-	open := `pathway_live_open_incidents{force="btp"}`
+	open := `pathwayhub_live_open_incidents{force="btp"}`
 	steps := []struct {
 		name  string
 		now   time.Time
@@ -163,7 +163,7 @@ func TestMonitorLifecycle(t *testing.T) {
 			},
 			want: with(both, map[string]float64{
 				open: 1, incidents("btp", "detention_clock", "approaching"): 1,
-				`pathway_live_detention_clock_within{force="btp",window="4h"}`: 1,
+				`pathwayhub_live_detention_clock_within{force="btp",window="4h"}`: 1,
 			}),
 			state: monitor.StateApproaching,
 		},
@@ -171,10 +171,10 @@ func TestMonitorLifecycle(t *testing.T) {
 			name: "clock within 1h and no update for over 2h", now: arrived.Add(23*time.Hour + 30*time.Minute),
 			want: with(both, map[string]float64{
 				open: 1, incidents("btp", "detention_clock", "approaching"): 1,
-				`pathway_live_detention_clock_within{force="btp",window="4h"}`: 1,
-				`pathway_live_detention_clock_within{force="btp",window="1h"}`: 1,
+				`pathwayhub_live_detention_clock_within{force="btp",window="4h"}`: 1,
+				`pathwayhub_live_detention_clock_within{force="btp",window="1h"}`: 1,
 				incidents("btp", "no_update", "breached"):                      1,
-				`pathway_live_stale_incidents{force="btp"}`:                    1,
+				`pathwayhub_live_stale_incidents{force="btp"}`:                    1,
 			}),
 			state: monitor.StateBreached,
 		},
@@ -206,8 +206,8 @@ func TestMonitorLifecycle(t *testing.T) {
 		if diff := cmp.Diff(step.want, series(t, reg, gaugeNames...)); diff != "" {
 			t.Errorf("%s: gauges (-want +got):\n%s", step.name, diff)
 		}
-		wantLast := map[string]float64{"pathway_live_last_refresh_timestamp_seconds": float64(step.now.Unix())}
-		if diff := cmp.Diff(wantLast, series(t, reg, "pathway_live_last_refresh_timestamp_seconds")); diff != "" {
+		wantLast := map[string]float64{"pathwayhub_live_last_refresh_timestamp_seconds": float64(step.now.Unix())}
+		if diff := cmp.Diff(wantLast, series(t, reg, "pathwayhub_live_last_refresh_timestamp_seconds")); diff != "" {
 			t.Errorf("%s: last refresh (-want +got):\n%s", step.name, diff)
 		}
 		rows := m.Snapshot()
@@ -250,10 +250,10 @@ func TestMonitorRefreshError(t *testing.T) {
 		t.Errorf("gauges changed on a failed refresh (-before +after):\n%s", diff)
 	}
 	want := map[string]float64{
-		"pathway_live_refresh_errors_total":           1,
-		"pathway_live_last_refresh_timestamp_seconds": float64(arrived.Add(2 * time.Hour).Unix()),
+		"pathwayhub_live_refresh_errors_total":           1,
+		"pathwayhub_live_last_refresh_timestamp_seconds": float64(arrived.Add(2 * time.Hour).Unix()),
 	}
-	if diff := cmp.Diff(want, series(t, reg, "pathway_live_refresh_errors_total", "pathway_live_last_refresh_timestamp_seconds")); diff != "" {
+	if diff := cmp.Diff(want, series(t, reg, "pathwayhub_live_refresh_errors_total", "pathwayhub_live_last_refresh_timestamp_seconds")); diff != "" {
 		t.Errorf("refresh metrics (-want +got):\n%s", diff)
 	}
 	if rows := m.Snapshot(); len(rows) != 1 || rows[0].EvaluatedAt != arrived.Add(2*time.Hour) {
@@ -271,8 +271,8 @@ func TestMonitorRefreshCancelledIsNoError(t *testing.T) {
 	if err := m.Refresh(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Refresh = %v, want it to wrap context.Canceled", err)
 	}
-	want := map[string]float64{"pathway_live_refresh_errors_total": 0}
-	if diff := cmp.Diff(want, series(t, reg, "pathway_live_refresh_errors_total")); diff != "" {
+	want := map[string]float64{"pathwayhub_live_refresh_errors_total": 0}
+	if diff := cmp.Diff(want, series(t, reg, "pathwayhub_live_refresh_errors_total")); diff != "" {
 		t.Errorf("a refresh cancelled at shutdown counted as an error (-want +got):\n%s", diff)
 	}
 }

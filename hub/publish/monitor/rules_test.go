@@ -189,16 +189,16 @@ func TestAlertRulesCarryThresholds(t *testing.T) {
 		textHas       []string // in both summary and description
 	}
 	wants := []want{
-		{"PathwayDetentionClockApproaching", "3h", "warning", []string{`pathway_live_detention_clock_within{window="3h"}`}, []string{"3h", "24h"}},
-		{"PathwayDetentionClockApproaching", "30m", "warning", []string{`pathway_live_detention_clock_within{window="30m"}`}, []string{"30m", "24h"}},
+		{"PathwayDetentionClockApproaching", "3h", "warning", []string{`pathwayhub_live_detention_clock_within{window="3h"}`}, []string{"3h", "24h"}},
+		{"PathwayDetentionClockApproaching", "30m", "warning", []string{`pathwayhub_live_detention_clock_within{window="30m"}`}, []string{"30m", "24h"}},
 		{"PathwayDetentionClockBreached", "", "critical", []string{`stage="detention_clock"`, `state="breached"`}, []string{"24h"}},
 		{"PathwayHandoverApproaching", "", "info", []string{`stage="handover"`, `state="approaching"`}, []string{"50m"}},
 		{"PathwayHandoverTargetMissed", "", "warning", []string{`stage="handover"`, `state="breached"`}, []string{"1h30m"}},
 		{"PathwayLocalEscalation", "", "warning", []string{`stage="local_escalation"`, `state="breached"`}, []string{"5h"}},
 		{"PathwayAmbulanceWait", "", "warning", []string{`stage="ambulance_wait"`, `state="breached"`}, []string{"25m"}},
-		{"PathwayIncidentsStale", "", "warning", []string{"pathway_live_stale_incidents"}, []string{"45m"}},
-		{"PathwayLiveMonitorRefreshFailing", "", "warning", []string{"pathway_live_refresh_errors_total"}, nil},
-		{"PathwayLiveMonitorStalled", "", "warning", []string{"pathway_live_last_refresh_timestamp_seconds"}, nil},
+		{"PathwayIncidentsStale", "", "warning", []string{"pathwayhub_live_stale_incidents"}, []string{"45m"}},
+		{"PathwayLiveMonitorRefreshFailing", "", "warning", []string{"pathwayhub_live_refresh_errors_total"}, nil},
+		{"PathwayLiveMonitorStalled", "", "warning", []string{"pathwayhub_live_last_refresh_timestamp_seconds"}, nil},
 	}
 	rules := parseRules(t, data)
 	if len(rules) != len(wants) {

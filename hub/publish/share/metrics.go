@@ -15,16 +15,16 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "pathway_share_publications_total",
+			Name: "pathwayhub_share_publications_total",
 			Help: "Recipient publications by outcome: success, withdrawn (the policy refused the recipient) or failure.",
 		}, []string{"outcome"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "pathway_share_publish_seconds",
+			Name:    "pathwayhub_share_publish_seconds",
 			Help:    "Time to publish every recipient's share.",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
 		}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "pathway_share_last_success_timestamp_seconds",
+			Name: "pathwayhub_share_last_success_timestamp_seconds",
 			Help: "When every share was last published without error (Unix time).",
 		}),
 	}
