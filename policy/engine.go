@@ -3,7 +3,6 @@ package policy
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -237,7 +236,7 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 		in.Time = e.now()
 	}
 	b := e.current.Load()
-	d := Decision{ID: NewDecisionID(), Revision: b.revision, Time: in.Time, Input: in}
+	d := Decision{ID: rand.Text(), Revision: b.revision, Time: in.Time, Input: in}
 	if err := b.eval(ctx, e.london, &d); err != nil {
 		return Decision{}, fmt.Errorf("policy: decide: %w", err)
 	}
@@ -253,13 +252,6 @@ func (e *Engine) Decide(ctx context.Context, in Input) (Decision, error) {
 		}
 	}
 	return d, nil
-}
-
-// NewDecisionID returns a fresh random decision id: 32 hex digits.
-func NewDecisionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
-	return hex.EncodeToString(b[:])
 }
 
 func boolLabel(b bool) string {

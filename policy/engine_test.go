@@ -171,7 +171,7 @@ func TestAuditorReceivesEveryDecision(t *testing.T) {
 		t.Fatalf("auditor saw %d decisions, want %d", len(seen), len(made))
 	}
 	ids := map[string]bool{}
-	hexID := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	hexID := regexp.MustCompile(`^[A-Z2-7]{26}$`) // crypto/rand.Text
 	for i, d := range seen {
 		if d.ID != made[i].ID || d.Allow != made[i].Allow {
 			t.Errorf("decision %d: audited %s/%v, returned %s/%v", i, d.ID, d.Allow, made[i].ID, made[i].Allow)

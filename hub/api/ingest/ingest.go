@@ -15,7 +15,6 @@ package ingest
 import (
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -446,7 +445,7 @@ func (s *Service) notifyStored(sub store.Submission) {
 // summarise builds the submissions-log row for a batch.
 func (s *Service) summarise(org auth.Org, dataset string, received time.Time, dryRun bool, results []*pathwayv1.RecordResult, stored []judged) store.Submission {
 	sub := store.Submission{
-		ID: newSubmissionID(), OrgKind: string(org.Kind), OrgID: org.ID, Dataset: dataset,
+		ID: rand.Text(), OrgKind: string(org.Kind), OrgID: org.ID, Dataset: dataset,
 		ReceivedAt: received, DryRun: dryRun, Records: uint32(len(results)),
 	}
 	for _, r := range results {
@@ -525,12 +524,6 @@ func (s *Service) lock(org auth.Org) (unlock func()) {
 	mu := m.(*sync.Mutex)
 	mu.Lock()
 	return mu.Unlock
-}
-
-func newSubmissionID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
 }
 
 // latestEvent returns the latest time on an incident's timeline: how current

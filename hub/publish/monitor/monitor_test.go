@@ -173,7 +173,7 @@ func TestMonitorLifecycle(t *testing.T) {
 				open: 1, incidents("btp", "detention_clock", "approaching"): 1,
 				`pathwayhub_live_detention_clock_within{force="btp",window="4h"}`: 1,
 				`pathwayhub_live_detention_clock_within{force="btp",window="1h"}`: 1,
-				incidents("btp", "no_update", "breached"):                      1,
+				incidents("btp", "no_update", "breached"):                         1,
 				`pathwayhub_live_stale_incidents{force="btp"}`:                    1,
 			}),
 			state: monitor.StateBreached,

@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -352,7 +351,7 @@ func (p *Publisher) publishRecipient(ctx context.Context, id, org string, now ti
 		return nil, nil, fmt.Errorf("share: %w", err)
 	}
 	pub := &Publication{
-		ID: newID(), Recipient: id, Agreement: grant.Agreement, DecisionID: d.ID, PolicyRevision: d.Revision,
+		ID: rand.Text(), Recipient: id, Agreement: grant.Agreement, DecisionID: d.ID, PolicyRevision: d.Revision,
 		PublishedAt: now, DataCutoff: now, Rows: map[string]uint64{},
 	}
 	var tables []table
@@ -396,10 +395,4 @@ func (p *Publisher) logPublication(ctx context.Context, pub *Publication) error 
 		return fmt.Errorf("share: log publication: %w", err)
 	}
 	return nil
-}
-
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails on supported platforms
-	return hex.EncodeToString(b[:])
 }

@@ -21,6 +21,7 @@ package audit
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -84,7 +85,7 @@ const ActionAuthenticate policy.Action = "authenticate"
 // many there were, so a flood of bad tokens cannot flood the audit.
 func (w *Writer) Refused(ctx context.Context, n uint64, at time.Time) error {
 	return w.Audit(ctx, policy.Decision{
-		ID: policy.NewDecisionID(), Time: at, Input: policy.Input{Action: ActionAuthenticate, Time: at},
+		ID: rand.Text(), Time: at, Input: policy.Input{Action: ActionAuthenticate, Time: at},
 		Reasons: []string{fmt.Sprintf("%d API requests refused: missing, unknown or revoked token", n)},
 	})
 }

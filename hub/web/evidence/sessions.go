@@ -3,7 +3,6 @@ package evidence
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"sync"
 	"time"
 
@@ -42,16 +41,9 @@ func newSessions(creds *auth.Credentials, now func() time.Time) *sessions {
 	return &sessions{creds: creds, now: now, codes: map[string]grant{}, sessions: map[string]grant{}}
 }
 
-// randomID is 32 random bytes in hex.
-func randomID() string {
-	var b [32]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never returns an error
-	return hex.EncodeToString(b[:])
-}
-
 // newCode makes a one-time login code for the holder of token.
 func (s *sessions) newCode(token string) (code string, expires time.Time) {
-	code, expires = randomID(), s.now().Add(LoginCodeLifetime)
+	code, expires = rand.Text(), s.now().Add(LoginCodeLifetime)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweep()
@@ -72,7 +64,7 @@ func (s *sessions) redeem(code string) (session string, ok bool) {
 	if _, held := s.creds.LookupHash(g.tokenHash); !held {
 		return "", false
 	}
-	session = randomID()
+	session = rand.Text()
 	s.sessions[session] = grant{tokenHash: g.tokenHash, expires: s.now().Add(SessionLifetime)}
 	return session, true
 }
