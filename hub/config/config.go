@@ -17,7 +17,10 @@ import (
 	"github.com/spf13/pflag"
 	"gopkg.in/yaml.v3"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
@@ -125,12 +128,12 @@ func Default() Config {
 		LogFormat:          "text",
 		ShutdownTimeout:    15 * time.Second,
 		ClockSkew:          5 * time.Minute,
-		Shares:             Shares{Interval: 15 * time.Minute, Months: 36, Prefix: "share_"},
+		Shares:             Shares{Interval: share.DefaultInterval, Months: share.DefaultMonths, Prefix: share.DefaultPrefix},
 		Thresholds:         measures.DefaultThresholds(),
-		MonitorInterval:    30 * time.Second,
+		MonitorInterval:    monitor.DefaultInterval,
 		// Two largest requests (16 MiB each), or about eight of 10,000
 		// records; each organisation may hold half.
-		IngestInflightBytes: 32 << 20,
+		IngestInflightBytes: ingest.DefaultInflightBytes,
 	}
 }
 

@@ -2,6 +2,7 @@ package measures
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -80,7 +81,7 @@ func detentionRate() Measure {
 	pops := ForcePopulations()
 	s := countOf("detained", isS136)
 	s.denominator = forceLookup(pops)
-	s.perForce = sortedKeys(pops)
+	s.perForce = slices.Sorted(maps.Keys(pops))
 	return Measure{
 		ID:    "detention_rate",
 		Title: "Section 136 detention rate",
@@ -393,7 +394,7 @@ func ethnicDisparity() Measure {
 			numerator: "b",
 			// The multiplier is never 0: perForce keeps only forces with a population.
 			denominator:      fmt.Sprintf("w * %s", forceLookup(ratio)),
-			perForce:         sortedKeys(groups),
+			perForce:         slices.Sorted(maps.Keys(groups)),
 			expectedPerCount: ratio,
 		},
 	}
@@ -464,14 +465,4 @@ func feedCompleteness() Measure {
 			numerator: "k", denominator: "n",
 		},
 	}
-}
-
-// sortedKeys returns a table's force ids in order.
-func sortedKeys[V any](table map[string]V) []string {
-	out := make([]string, 0, len(table))
-	for k := range table {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -90,7 +91,7 @@ func Run(ctx context.Context, opts Options) error {
 	if err != nil {
 		return err
 	}
-	creds, tokens, err := makeCredentials(dir, simulate.Forces(), sortedKeys(trusts), readers)
+	creds, tokens, err := makeCredentials(dir, simulate.Forces(), slices.Sorted(maps.Keys(trusts)), readers)
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[
 			byTrust[u.TrustID] = append(byTrust[u.TrustID], u.Update)
 		}
 		total := client.Summary{Counts: map[string]int{}}
-		for _, trust := range sortedKeys(byTrust) {
+		for _, trust := range slices.Sorted(maps.Keys(byTrust)) {
 			tc := client.New(client.Options{URL: info.URL, Token: tokens["trust/"+trust]})
 			sum, err := tc.SubmitHealthUpdates(ctx, byTrust[trust])
 			if err != nil {
@@ -221,7 +222,7 @@ func WriteMonthlyTable(out io.Writer, counts []store.MonthCount) error {
 		}
 		months[c.Month][c.ForceID] = c
 	}
-	fs := sortedKeys(forces)
+	fs := slices.Sorted(maps.Keys(forces))
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "month\t")
 	for _, f := range fs {
@@ -395,12 +396,12 @@ func publishShares(ctx context.Context, out io.Writer, info app.Info) error {
 	fmt.Fprintln(tw, "recipient\tagreement\ttables (rows)\tcontent hash")
 	for _, p := range rep.Published {
 		var parts []string
-		for _, name := range sortedKeys(p.Rows) {
+		for _, name := range slices.Sorted(maps.Keys(p.Rows)) {
 			parts = append(parts, fmt.Sprintf("%s %d", name, p.Rows[name]))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\n", p.Recipient, p.Agreement, strings.Join(parts, ", "), p.ContentHash[:12])
 	}
-	for _, id := range sortedKeys(rep.Withdrawn) {
+	for _, id := range slices.Sorted(maps.Keys(rep.Withdrawn)) {
 		fmt.Fprintf(tw, "%s\twithdrawn\t%s\t\n", id, strings.Join(rep.Withdrawn[id], "; "))
 	}
 	if err := tw.Flush(); err != nil {
@@ -469,13 +470,4 @@ func demoKey(path string) (pseudo.Key, error) {
 		return pseudo.Key{}, fmt.Errorf("demo: %w", err)
 	}
 	return k, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -107,6 +107,15 @@ type Publisher struct {
 	snapshot string
 }
 
+// The defaults of Options, taken where a field is zero. hub/config's
+// defaults are these: they are written here only.
+const (
+	DefaultMonths   = 36
+	DefaultInterval = 15 * time.Minute
+	DefaultDebounce = 5 * time.Second
+	DefaultMaxDelay = time.Minute
+)
+
 // New returns a Publisher.
 func New(opts Options) (*Publisher, error) {
 	if opts.Conn == nil || opts.Policy == nil || opts.Database == "" {
@@ -116,7 +125,7 @@ func New(opts Options) (*Publisher, error) {
 		return nil, errors.New("share: a users file needs a passwords file")
 	}
 	if opts.Months <= 0 {
-		opts.Months = 36
+		opts.Months = DefaultMonths
 	}
 	if opts.Prefix == "" {
 		opts.Prefix = DefaultPrefix
@@ -125,13 +134,13 @@ func New(opts Options) (*Publisher, error) {
 		return nil, fmt.Errorf("share: prefix %q must be lower-case letters, digits and underscores", opts.Prefix)
 	}
 	if opts.Interval <= 0 {
-		opts.Interval = 15 * time.Minute
+		opts.Interval = DefaultInterval
 	}
 	if opts.Debounce <= 0 {
-		opts.Debounce = 5 * time.Second
+		opts.Debounce = DefaultDebounce
 	}
 	if opts.MaxDelay <= 0 {
-		opts.MaxDelay = time.Minute
+		opts.MaxDelay = DefaultMaxDelay
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

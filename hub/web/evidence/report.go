@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -152,7 +153,7 @@ func Load(ctx context.Context, conn driver.Conn, db, recipient string, granted [
 		return r, err
 	}
 	for _, m := range cat {
-		for _, force := range sortedKeys(points[m.ID]) {
+		for _, force := range slices.Sorted(maps.Keys(points[m.ID])) {
 			s := summary[m.ID+"\x00"+force]
 			s.Force = force
 			s.Points = points[m.ID][force]
@@ -347,13 +348,4 @@ func day(t time.Time) string { return t.Format(time.DateOnly) }
 func monthOf(t time.Time) time.Time {
 	t = t.UTC()
 	return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

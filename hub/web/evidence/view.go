@@ -3,6 +3,7 @@ package evidence
 import (
 	"fmt"
 	"html/template"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -99,7 +100,7 @@ func newPage(r Report, packURL string) page {
 			}
 		}
 	}
-	p.Forces = sortedKeys(seen)
+	p.Forces = slices.Sorted(maps.Keys(seen))
 	funnels := map[string]Funnel{}
 	for _, f := range r.Funnels {
 		funnels[f.MeasureID] = f
