@@ -433,7 +433,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
 	p.policy, err = policy.New(ctx, policy.Options{Measures: measures.IDs(),
 		Dir: cfg.Agreements, Auditor: p.audit, Now: opts.Now,
-		Logger: logger.With("component", "policy"), Registerer: reg,
+		Logger: logger, Registerer: reg,
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
@@ -472,7 +472,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
 	}
-	p.access = access.New(p.policy, cfg.Shares.Prefix)
+	p.access = access.New(p.policy, cfg.Shares.Prefix, logger)
 	return p, nil
 }
 

@@ -7,6 +7,7 @@ package access
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -31,13 +32,20 @@ type Policy interface {
 type Service struct {
 	policy Policy
 	prefix string
+	logger *slog.Logger
 }
 
 var _ pathwayv1connect.AccessServiceHandler = (*Service)(nil)
 
 // New returns a Service that answers from p; prefix starts share database
-// names (see share.Database).
-func New(p Policy, prefix string) *Service { return &Service{policy: p, prefix: prefix} }
+// names (see share.Database). Policy failures are logged to logger (nil
+// discards); the caller is told only to try again.
+func New(p Policy, prefix string, logger *slog.Logger) *Service {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{policy: p, prefix: prefix, logger: logger.With("component", "access")}
+}
 
 // Handler returns the Connect path and handler, with opts (the
 // authentication interceptor).
@@ -110,6 +118,7 @@ func (s *Service) forcesFor(org auth.Org) []string {
 func (s *Service) decide(ctx context.Context, in policy.Input, out *pathwayv1.DescribeAccessResponse) (policy.Decision, error) {
 	d, err := s.policy.Decide(ctx, in)
 	if err != nil {
+		s.logger.ErrorContext(ctx, "policy decision failed", "action", in.Action, "org", in.Org, "err", err)
 		return d, connect.NewError(connect.CodeUnavailable, errors.New("the policy could not decide; try again"))
 	}
 	out.PolicyRevision = d.Revision
