@@ -2,14 +2,16 @@
 // untrusted batches from forces and NHS trusts into stored rows or clear
 // per-record errors. It is the only writer of the raw tables.
 //
-// For each batch the steps are: authenticate (the credential decides the
-// organisation; see hub/api/auth) → validate every record on its own (see
-// ingest/validate) → ask the policy whether the organisation may submit
-// (one decision per organisation, dataset and scope in the batch, not one per
-// record; see policy/) → compare revisions with what is stored → store the
-// new and higher revisions in one insert → log the submission. If storage fails the
-// call returns unavailable and nothing in the batch is acknowledged; because
-// records are snapshots with revisions, sending the batch again is always safe.
+// Incidents and health updates take one path (submit), in the same steps:
+// authenticate (the credential decides the organisation; see hub/api/auth) →
+// validate every record on its own (see ingest/validate) → under the
+// organisation's lock, ask the policy whether it may submit (one decision
+// per organisation, dataset and scope in the batch, not one per record; see
+// policy/) → compare revisions with what is stored → store the new and
+// higher revisions in one insert → log the submission. A dataset supplies
+// only what differs (type dataset). If storage fails the call returns
+// unavailable and nothing in the batch is acknowledged; because records are
+// snapshots with revisions, sending the batch again is always safe.
 package ingest
 
 import (
@@ -27,6 +29,7 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
@@ -151,168 +154,213 @@ type judged struct {
 
 // SubmitIncidents stores a batch of a force's incident records.
 func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[pathwayv1.SubmitIncidentsRequest]) (*connect.Response[pathwayv1.SubmitIncidentsResponse], error) {
-	start := time.Now()
-	undecoded := s.decodeErrors(req.Msg)
-	org, err := s.caller(ctx, auth.KindForce, "SubmitIncidents")
-	if err != nil {
-		return nil, err
-	}
 	recs := req.Msg.GetRecords()
-	if err := checkBatchSize(len(recs)); err != nil {
+	breach := make([]bool, len(recs))
+	out, err := s.submit(ctx, req.Msg, len(recs), req.Msg.GetDryRun(), dataset{
+		name: DatasetIncidents, kind: auth.KindForce, method: "SubmitIncidents", deniedField: "force_id",
+		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
+			rec := recs[i]
+			if report.OK() {
+				report = s.valid.Incident(rec)
+			}
+			res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(rec.GetIncidentRef()), Revision: rec.GetRevision(), Warnings: report.Warnings}
+			if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
+				res.Warnings = append(res.Warnings, &pathwayv1.FieldViolation{
+					Field: "force_id", Code: wire.CodeForceIDIgnored,
+					Message: "the record names another force; it is stored as the force the credential belongs to",
+				})
+			}
+			rec.ForceId = org.ID
+			if !report.OK() {
+				return reject(res, report), nil
+			}
+			breach[i] = report.Breach
+			return res, &judged{index: i, key: rec.GetIncidentRef(), revision: rec.GetRevision(), lastSeen: latestEvent(rec)}
+		},
+		scope: func(_ context.Context, org auth.Org, received time.Time, _ []judged) (func(judged) policy.Input, error) {
+			in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetIncidents, Force: org.ID, Time: received}
+			return func(judged) policy.Input { return in }, nil
+		},
+		stored: func(ctx context.Context, org auth.Org, cands []judged) (map[string]uint32, error) {
+			refs := make([]string, 0, len(cands))
+			for _, c := range cands {
+				refs = append(refs, c.key)
+			}
+			return s.store.IncidentRevisions(ctx, org.ID, refs)
+		},
+		insert: func(ctx context.Context, id string, received time.Time, _ auth.Org, chosen []judged) error {
+			rows := make([]store.Incident, 0, len(chosen))
+			for _, c := range chosen {
+				rows = append(rows, store.Incident{Record: recs[c.index], Breach: breach[c.index]})
+			}
+			return s.store.InsertIncidents(ctx, id, received, rows)
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
-	received := s.now().UTC().Truncate(time.Second)
-	results := make([]*pathwayv1.RecordResult, len(recs))
-	breach := make([]bool, len(recs))
-	var candidates []judged
-	for i, rec := range recs {
-		report := s.valid.Incident(rec)
-		if v, ok := undecoded[i]; ok {
-			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
-		}
-		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(rec.GetIncidentRef()), Revision: rec.GetRevision(), Warnings: report.Warnings}
-		results[i] = res
-		if rec.GetForceId() != "" && rec.GetForceId() != org.ID {
-			res.Warnings = append(res.Warnings, &pathwayv1.FieldViolation{
-				Field: "force_id", Code: wire.CodeForceIDIgnored,
-				Message: "the record names another force; it is stored as the force the credential belongs to",
-			})
-		}
-		rec.ForceId = org.ID
-		if !report.OK() {
-			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
-			res.Errors = report.Errors
-			continue
-		}
-		breach[i] = report.Breach
-		candidates = append(candidates, judged{index: i, key: rec.GetIncidentRef(), revision: rec.GetRevision(), lastSeen: latestEvent(rec)})
-	}
-	if len(candidates) > 0 {
-		in := policy.Input{Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetIncidents, Force: org.ID, Time: received}
-		var err error
-		if candidates, err = s.allowed(ctx, org, DatasetIncidents, candidates, results, "force_id", func(judged) policy.Input { return in }); err != nil {
-			return nil, err
-		}
-	}
-
-	unlock := s.lock(org)
-	defer unlock()
-	refs := make([]string, 0, len(candidates))
-	for _, c := range candidates {
-		refs = append(refs, c.key)
-	}
-	stored, err := s.store.IncidentRevisions(ctx, org.ID, refs)
-	if err != nil {
-		return nil, s.unavailable(ctx, DatasetIncidents, org, err)
-	}
-	toStore := judge(candidates, stored, results)
-	rows := make([]store.Incident, 0, len(toStore))
-	for _, c := range toStore {
-		rows = append(rows, store.Incident{Record: recs[c.index], Breach: breach[c.index]})
-	}
-	sub := s.summarise(org, DatasetIncidents, received, req.Msg.GetDryRun(), results, toStore)
-	if !sub.DryRun {
-		if err := s.store.InsertIncidents(ctx, sub.ID, received, rows); err != nil {
-			return nil, s.unavailable(ctx, DatasetIncidents, org, err)
-		}
-	}
-	if err := s.store.LogSubmission(ctx, sub, rejections(results)); err != nil {
-		return nil, s.unavailable(ctx, DatasetIncidents, org, err)
-	}
-	s.observe(org, sub, results, time.Since(start))
-	s.notifyStored(sub)
 	return connect.NewResponse(&pathwayv1.SubmitIncidentsResponse{
-		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
+		SubmissionId: out.sub.ID, Results: out.results, Counts: counts(out.sub), DryRun: out.sub.DryRun,
 	}), nil
 }
 
 // SubmitHealthUpdates stores a batch of an NHS trust's health updates.
 func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[pathwayv1.SubmitHealthUpdatesRequest]) (*connect.Response[pathwayv1.SubmitHealthUpdatesResponse], error) {
-	start := time.Now()
-	undecoded := s.decodeErrors(req.Msg)
-	org, err := s.caller(ctx, auth.KindTrust, "SubmitHealthUpdates")
+	ups := req.Msg.GetUpdates()
+	keyOf := func(c judged) store.HealthKey {
+		return store.HealthKey{ForceID: ups[c.index].GetForceId(), IncidentRef: ups[c.index].GetIncidentRef()}
+	}
+	out, err := s.submit(ctx, req.Msg, len(ups), req.Msg.GetDryRun(), dataset{
+		name: DatasetHealthUpdates, kind: auth.KindTrust, method: "SubmitHealthUpdates", deniedField: "incident_ref",
+		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
+			u := ups[i]
+			if report.OK() {
+				report = s.valid.HealthUpdate(u)
+			}
+			validate.OwnSite(&report, org.ID, u.GetPosOdsSite())
+			res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
+			if !report.OK() {
+				return reject(res, report), nil
+			}
+			return res, &judged{index: i, key: u.GetForceId() + "/" + u.GetIncidentRef(), revision: u.GetRevision(), lastSeen: latestHealthEvent(u)}
+		},
+		// A trust may update an incident taken to one of its places of
+		// safety: the policy is asked with the place the hub holds for it.
+		scope: func(ctx context.Context, org auth.Org, received time.Time, cands []judged) (func(judged) policy.Input, error) {
+			keys := make([]store.HealthKey, 0, len(cands))
+			for _, c := range cands {
+				keys = append(keys, keyOf(c))
+			}
+			places, err := s.store.IncidentPlaces(ctx, keys)
+			if err != nil {
+				return nil, err
+			}
+			return func(c judged) policy.Input {
+				return policy.Input{
+					Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetHealthUpdates, Force: ups[c.index].GetForceId(),
+					PosOrg: placeOf(org.ID, places[keyOf(c)]), Time: received,
+				}
+			}, nil
+		},
+		stored: func(ctx context.Context, org auth.Org, cands []judged) (map[string]uint32, error) {
+			keys := make([]store.HealthKey, 0, len(cands))
+			for _, c := range cands {
+				keys = append(keys, keyOf(c))
+			}
+			byKey, err := s.store.HealthRevisions(ctx, org.ID, keys)
+			stored := make(map[string]uint32, len(byKey))
+			for k, rev := range byKey {
+				stored[k.ForceID+"/"+k.IncidentRef] = rev
+			}
+			return stored, err
+		},
+		insert: func(ctx context.Context, id string, received time.Time, org auth.Org, chosen []judged) error {
+			rows := make([]store.HealthUpdate, 0, len(chosen))
+			for _, c := range chosen {
+				rows = append(rows, store.HealthUpdate{TrustID: org.ID, Update: ups[c.index]})
+			}
+			return s.store.InsertHealthUpdates(ctx, id, received, rows)
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	ups := req.Msg.GetUpdates()
-	if err := checkBatchSize(len(ups)); err != nil {
-		return nil, err
+	return connect.NewResponse(&pathwayv1.SubmitHealthUpdatesResponse{
+		SubmissionId: out.sub.ID, Results: out.results, Counts: counts(out.sub), DryRun: out.sub.DryRun,
+	}), nil
+}
+
+// dataset is what differs between the two kinds of batch. submit runs the
+// steps, the same for both and in the same order.
+type dataset struct {
+	name        string    // DatasetIncidents or DatasetHealthUpdates
+	kind        auth.Kind // the kind of organisation that submits it
+	method      string    // the RPC, for errors
+	deniedField string    // the field a policy refusal is reported on
+	// check validates record i of org's batch, given the report of its
+	// decoding (not OK when the record could not be decoded), and returns
+	// its result and, when it may be stored, its candidate.
+	check func(org auth.Org, i int, decoded validate.Report) (*pathwayv1.RecordResult, *judged)
+	// scope returns the policy input of each candidate.
+	scope func(ctx context.Context, org auth.Org, received time.Time, cands []judged) (func(judged) policy.Input, error)
+	// stored returns the highest stored revision of each candidate's key.
+	stored func(ctx context.Context, org auth.Org, cands []judged) (map[string]uint32, error)
+	// insert stores the chosen records as submission id.
+	insert func(ctx context.Context, id string, received time.Time, org auth.Org, chosen []judged) error
+}
+
+// submitted is a batch's outcome: its log row and one result per record.
+type submitted struct {
+	sub     store.Submission
+	results []*pathwayv1.RecordResult
+}
+
+// submit is the one ingest path: authenticate → check the batch's size →
+// validate each record on its own → under the organisation's lock, ask the
+// policy (once per distinct scope) → compare revisions with what is stored
+// → store the new and higher revisions in one insert (not on a dry run) →
+// log the submission. A storage or policy failure is unavailable and
+// acknowledges nothing.
+func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun bool, d dataset) (submitted, error) {
+	start := time.Now()
+	undecoded := s.decodeErrors(msg)
+	org, err := s.caller(ctx, d.kind, d.method)
+	if err != nil {
+		return submitted{}, err
+	}
+	if err := checkBatchSize(n); err != nil {
+		return submitted{}, err
 	}
 	received := s.now().UTC().Truncate(time.Second)
-	results := make([]*pathwayv1.RecordResult, len(ups))
+	results := make([]*pathwayv1.RecordResult, n)
 	var candidates []judged
-	for i, u := range ups {
-		report := s.valid.HealthUpdate(u)
+	for i := range n {
+		var decoded validate.Report
 		if v, ok := undecoded[i]; ok {
-			report = validate.Report{Errors: []*pathwayv1.FieldViolation{v}}
+			decoded.Errors = []*pathwayv1.FieldViolation{v}
 		}
-		validate.OwnSite(&report, org.ID, u.GetPosOdsSite())
-		res := &pathwayv1.RecordResult{Index: uint32(i), IncidentRef: echo(u.GetIncidentRef()), Revision: u.GetRevision(), Warnings: report.Warnings}
+		res, c := d.check(org, i, decoded)
 		results[i] = res
-		if !report.OK() {
-			res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
-			res.Errors = report.Errors
-			continue
+		if c != nil {
+			candidates = append(candidates, *c)
 		}
-		candidates = append(candidates, judged{index: i, key: u.GetForceId() + "/" + u.GetIncidentRef(), revision: u.GetRevision(), lastSeen: latestHealthEvent(u)})
 	}
 
 	unlock := s.lock(org)
 	defer unlock()
-	keys := make([]store.HealthKey, 0, len(candidates))
-	for _, c := range candidates {
-		u := ups[c.index]
-		keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
-	}
 	if s.policy != nil && len(candidates) > 0 {
-		places, err := s.store.IncidentPlaces(ctx, keys)
+		scope, err := d.scope(ctx, org, received, candidates)
 		if err != nil {
-			return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+			return submitted{}, s.unavailable(ctx, d.name, org, err)
 		}
-		scope := func(c judged) policy.Input {
-			u := ups[c.index]
-			return policy.Input{
-				Action: policy.ActionSubmit, Org: org.String(), Dataset: DatasetHealthUpdates, Force: u.GetForceId(),
-				PosOrg: placeOf(org.ID, places[store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()}]),
-				Time:   received,
-			}
-		}
-		if candidates, err = s.allowed(ctx, org, DatasetHealthUpdates, candidates, results, "incident_ref", scope); err != nil {
-			return nil, err
-		}
-		keys = keys[:0]
-		for _, c := range candidates {
-			u := ups[c.index]
-			keys = append(keys, store.HealthKey{ForceID: u.GetForceId(), IncidentRef: u.GetIncidentRef()})
+		if candidates, err = s.allowed(ctx, org, d.name, candidates, results, d.deniedField, scope); err != nil {
+			return submitted{}, err
 		}
 	}
-	byKey, err := s.store.HealthRevisions(ctx, org.ID, keys)
+	stored, err := d.stored(ctx, org, candidates)
 	if err != nil {
-		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
-	}
-	stored := make(map[string]uint32, len(byKey))
-	for k, rev := range byKey {
-		stored[k.ForceID+"/"+k.IncidentRef] = rev
+		return submitted{}, s.unavailable(ctx, d.name, org, err)
 	}
 	toStore := judge(candidates, stored, results)
-	rows := make([]store.HealthUpdate, 0, len(toStore))
-	for _, c := range toStore {
-		rows = append(rows, store.HealthUpdate{TrustID: org.ID, Update: ups[c.index]})
-	}
-	sub := s.summarise(org, DatasetHealthUpdates, received, req.Msg.GetDryRun(), results, toStore)
-	if !sub.DryRun {
-		if err := s.store.InsertHealthUpdates(ctx, sub.ID, received, rows); err != nil {
-			return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+	sub := s.summarise(org, d.name, received, dryRun, results, toStore)
+	if !dryRun {
+		if err := d.insert(ctx, sub.ID, received, org, toStore); err != nil {
+			return submitted{}, s.unavailable(ctx, d.name, org, err)
 		}
 	}
 	if err := s.store.LogSubmission(ctx, sub, rejections(results)); err != nil {
-		return nil, s.unavailable(ctx, DatasetHealthUpdates, org, err)
+		return submitted{}, s.unavailable(ctx, d.name, org, err)
 	}
 	s.observe(org, sub, results, time.Since(start))
 	s.notifyStored(sub)
-	return connect.NewResponse(&pathwayv1.SubmitHealthUpdatesResponse{
-		SubmissionId: sub.ID, Results: results, Counts: counts(sub), DryRun: sub.DryRun,
-	}), nil
+	return submitted{sub: sub, results: results}, nil
+}
+
+// reject marks a record rejected with its report's errors.
+func reject(res *pathwayv1.RecordResult, report validate.Report) *pathwayv1.RecordResult {
+	res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+	res.Errors = report.Errors
+	return res
 }
 
 // caller returns the authenticated organisation, which must be of kind.
