@@ -11,14 +11,11 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"flag"
 	"fmt"
 	"log/slog"
-	"maps"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -88,52 +85,10 @@ func run(dir string, show int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("sqlreplay: %s against %s: %d test processes, %d statements (%d distinct, %d insert rows), %d results compared (%d more not compared: engine or clock facts), %d not replayed (failed in the original run), %d failed on both (replay order), %d findings, in %s\n",
-		old.Name(), current.Name(), rep.Processes, rep.Statements, rep.Distinct, rep.Rows, rep.Compared, rep.Volatile,
-		rep.SkippedFailed, len(rep.BothFailed), len(rep.Findings), time.Since(start).Round(time.Second))
-	for i, f := range rep.BothFailed {
-		if i == show {
-			break
-		}
-		fmt.Printf("  failed on both: %s\n    sent by %s\n    %s\n", oneLine(f.Entry.SQL, 300), f.Entry.Caller, oneLine(f.What, 400))
-	}
-	for i, f := range rep.Findings {
-		if i == show {
-			fmt.Printf("  … and %d more\n", len(rep.Findings)-show)
-			break
-		}
-		fmt.Printf("FINDING %d: %s\n    sent by %s\n    %s\n", i+1, oneLine(f.Entry.SQL, 600), f.Entry.Caller, oneLine(f.What, 800))
-	}
-	printByCaller(rep.Findings)
+	fmt.Printf("sqlreplay: %s against %s, in %s: ", old.Name(), current.Name(), time.Since(start).Round(time.Second))
+	rep.Write(os.Stdout, show)
 	if len(rep.Findings) > 0 {
 		return fmt.Errorf("%d statements fail on one engine only or return different rows", len(rep.Findings))
 	}
 	return nil
-}
-
-// printByCaller counts the findings by the function and line that sent
-// them, most first: one bad statement builder shows as one line however many
-// statements it made fail.
-func printByCaller(fs []replay.Finding) {
-	if len(fs) == 0 {
-		return
-	}
-	n := map[string]int{}
-	for _, f := range fs {
-		site, _, _ := strings.Cut(f.Entry.Caller, " < ")
-		n[site]++
-	}
-	sites := slices.SortedFunc(maps.Keys(n), func(a, b string) int { return cmp.Or(n[b]-n[a], strings.Compare(a, b)) })
-	fmt.Println("findings by the code that sent them:")
-	for _, s := range sites {
-		fmt.Printf("  %6d  %s\n", n[s], s)
-	}
-}
-
-func oneLine(s string, n int) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > n {
-		return s[:n] + "…"
-	}
-	return s
 }

@@ -75,10 +75,8 @@ func FuzzValidIdent(f *testing.F) {
 		if len(s) > 63 || s[0] >= '0' && s[0] <= '9' {
 			t.Fatalf("ValidIdent(%q): too long or starts with a digit", s)
 		}
-		for _, c := range s {
-			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
-				t.Fatalf("ValidIdent(%q) admits %q, which may need quoting", s, c)
-			}
+		if i := strings.IndexFunc(s, func(c rune) bool { return (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '_' }); i >= 0 {
+			t.Fatalf("ValidIdent(%q) admits %q, which may need quoting", s, s[i])
 		}
 	})
 }

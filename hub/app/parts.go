@@ -1,0 +1,147 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+	"github.com/oklog/run"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/pathwayhub/pathwayhub/hub/api/access"
+	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
+	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/publish/share"
+	"github.com/pathwayhub/pathwayhub/hub/store"
+	"github.com/pathwayhub/pathwayhub/hub/store/audit"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/ingest/validate"
+	"github.com/pathwayhub/pathwayhub/policy"
+	"github.com/pathwayhub/pathwayhub/schemas/migrations"
+)
+
+// parts are the hub's services, built once ClickHouse is ready.
+type parts struct {
+	audit     *audit.Writer
+	policy    *policy.Engine
+	ingest    *ingest.Service
+	access    *access.Service
+	monitor   *monitor.Monitor
+	publisher *share.Publisher
+}
+
+// build wires the services: every policy decision is audited to ClickHouse;
+// ingest asks the policy and nudges the publisher; the publisher carries the
+// monitor's live state into supervisors' shares.
+func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
+	db := cfg.ClickHouse.Database
+	var p parts
+	var err error
+	p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
+	p.policy, err = policy.New(ctx, policy.Options{Measures: measures.IDs(),
+		Dir: cfg.Agreements, Auditor: p.audit, Now: opts.Now,
+		Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.monitor, err = monitor.New(monitor.Options{
+		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval,
+		Now: opts.Now, Registerer: reg, Logger: logger,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.publisher, err = share.New(share.Options{
+		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
+		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
+		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	valid, err := validate.New(validate.Options{Skew: cfg.ClockSkew, Now: opts.Now})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	st := store.New(conn, db)
+	// Batches stored by a hub that died before logging them are logged now,
+	// before any new one, so the submissions log accounts for every row.
+	if n, err := st.Reconcile(ctx); err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	} else if n > 0 {
+		logger.Warn("logged batches stored before a crash but never logged", "batches", n)
+	}
+	p.ingest, err = ingest.New(ingest.Options{
+		Store: st, Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
+		Logger: logger, Registerer: reg, Now: opts.Now, InflightBytes: cfg.IngestInflightBytes,
+	})
+	if err != nil {
+		return p, fmt.Errorf("app: %w", err)
+	}
+	p.access = access.New(p.policy, cfg.Shares.Prefix, logger)
+	return p, nil
+}
+
+// addContextActor adds an actor that runs fn until the group stops.
+func addContextActor(parent context.Context, g *run.Group, fn func(context.Context) error) {
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
+	g.Add(func() error { return fn(ctx) }, func(error) { cancel() })
+}
+
+// reloadOnHangup reloads the credentials and the policy on each SIGHUP
+// until ctx is done. A bad bundle is logged and leaves the policy in force
+// (Reload is atomic).
+func reloadOnHangup(ctx context.Context, engine *policy.Engine, reloadCredentials func(), logger *slog.Logger) error {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-hup:
+			reloadCredentials()
+			if err := engine.Reload(ctx); err != nil {
+				logger.Warn("policy reload on SIGHUP failed; the previous policy stays in force", "err", err)
+			} else {
+				logger.Info("policy reloaded on SIGHUP", "revision", engine.Revision())
+			}
+		}
+	}
+}
+
+// connectClickHouse opens the pool and applies the migrations.
+func connectClickHouse(ctx context.Context, cfg config.Config, addr string, logger *slog.Logger) (driver.Conn, error) {
+	chOpts := chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password}
+	admin, err := chdb.Open(ctx, chOpts)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	migs, err := chdb.LoadMigrations(migrations.FS)
+	if err != nil {
+		_ = admin.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	applied, err := chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
+	_ = admin.Close()
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	if len(applied) > 0 {
+		logger.Info("migrations applied", "count", len(applied), "database", cfg.ClickHouse.Database)
+	}
+	chOpts.Database = cfg.ClickHouse.Database
+	conn, err := chdb.Open(ctx, chOpts)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return conn, nil
+}
