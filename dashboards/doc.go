@@ -16,4 +16,7 @@
 // SDK's dataquery variant interface. Every query uses only the plugin macros
 // that run on ClickHouse 18.16 as well as current releases: $__timeFilter,
 // $__fromTime, $__toTime, $__interval_s and $__conditionalAll.
+//
+// Layer 7 (dashboards): besides its own room it may import schemas, hub/sqltext, ingest, policy, hub/measures, hub/store, hub/api/auth, hub/publish, hub/api, hub/web.
+// The layers are checked by layers_test.go at the repository's top.
 package dashboards

@@ -48,4 +48,7 @@
 //
 // Agreements are in force from valid_from to valid_until inclusive, as
 // calendar dates in Europe/London.
+//
+// Layer 1 (policy): besides its own room it may import schemas.
+// The layers are checked by layers_test.go at the repository's top.
 package policy

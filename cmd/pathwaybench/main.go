@@ -1,7 +1,3 @@
-// Command pathwaybench runs the hub's benchmarks (cmd/pathwaybench/benchmark) and writes
-// report.md and report.json: end-to-end ingest against the direct-insert
-// ceiling, cost per record, national-scale load, publication and panel
-// latency, and the hub's peak memory.
 package main
 
 import (

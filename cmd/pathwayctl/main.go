@@ -1,9 +1,3 @@
-// Command pathwayctl is the client of Pathway Hub for the organisations that
-// use it: it pseudonymises a force's local export and submits it, checks files
-// offline, makes tokens, simulates feeds, shows what a credential may see, and
-// downloads and verifies evidence packs. It links no ClickHouse driver, no
-// policy engine and no dashboard generator: the operators' tools that need
-// them (agreements check, stats) are pathwayhub commands.
 package main
 
 import (

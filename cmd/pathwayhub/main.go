@@ -1,7 +1,3 @@
-// Command pathwayhub is the Pathway Hub server: it receives pseudonymised
-// incident data from police forces and NHS trusts over Connect, stores it in
-// ClickHouse, and publishes to each recipient what the data-sharing
-// agreements allow it to see.
 package main
 
 import (

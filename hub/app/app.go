@@ -1,12 +1,3 @@
-// Package app is the hub's lifecycle: it connects to (or starts) ClickHouse,
-// applies the migrations, loads the data-sharing agreements into the policy
-// engine, builds the ingest, access and evidence services, the live pathway
-// monitor and the share publisher, and serves the Connect API, the evidence
-// pages, gRPC reflection and health checks on one HTTP server, and /metrics
-// on another (loopback by default: it is for operators). Every long-running
-// part is an actor in one run group (HTTP servers, policy watcher, SIGHUP
-// reloader, monitor, publisher, signals); the first to stop stops the rest,
-// and shutdown is graceful within a bound.
 package app
 
 import (

@@ -1,6 +1,3 @@
-// Package config holds the hub's typed configuration and loads it from, in
-// increasing precedence: built-in defaults, an optional YAML file, environment
-// variables (PATHWAYHUB_*), and command-line flags.
 package config
 
 import (

@@ -32,4 +32,7 @@
 //     subqueries named, as current releases require), no window
 //     functions, medians computed exactly from sorted arrays rather than
 //     with the approximate quantile functions.
+//
+// Layer 2 (hub/measures): besides its own room it may import schemas, hub/sqltext, ingest, policy.
+// The layers are checked by layers_test.go at the repository's top.
 package measures

@@ -1,10 +1,3 @@
-// Package store writes the raw tables in ClickHouse: incidents, health
-// updates, and the submission and rejection logs. It is the only writer of
-// those tables (see schemas/migrations for their definitions).
-//
-// Every statement runs on ClickHouse 18.16 and on current releases: inserts
-// name their columns, values are bound on the client side, and reads that need
-// the current revision use max(revision) rather than FINAL so they are cheap.
 package store
 
 import (

@@ -1,8 +1,3 @@
-// Package client submits records to a hub's IngestService over Connect, the
-// way a force or trust should: in batches within the hub's limits, retrying a
-// whole batch with backoff when the hub answers unavailable (safe, because
-// records are revisioned snapshots), and totting up what happened to every
-// record.
 package client
 
 import (

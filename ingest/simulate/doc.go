@@ -35,4 +35,7 @@
 // Key.IncidentRef(force + ":" + local number), subject tokens are
 // Key.SubjectToken(synthetic person id). Some people recur, a few of them
 // across forces, so repeat-detention measures have something to count.
+//
+// Layer 1 (ingest): besides its own room it may import schemas.
+// The layers are checked by layers_test.go at the repository's top.
 package simulate

@@ -1,7 +1,3 @@
-// Package wire holds the constants of IngestService's contract that both
-// sides need: a call's limits and the codes of the hub's own findings (the
-// validation codes are in ingest/validate). The force-side client imports it
-// instead of the hub's handler, so it links nothing of the server.
 package wire
 
 // Limits of one call, as documented on IngestService in ingest.proto.

@@ -1,9 +1,3 @@
-// Package demo runs the main job on one machine: the hub with a managed local
-// ClickHouse, the example London data-sharing agreements, credentials for the
-// three simulated forces, their NHS trusts and every recipient of the
-// agreements, months of simulated history submitted through the real API, a
-// read-back of counts per force and month, the shares published to each
-// recipient, and then a live trickle of incidents until interrupted.
 package demo
 
 import (

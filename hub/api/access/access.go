@@ -1,7 +1,3 @@
-// Package access is the hub's AccessService: it tells a caller what it may
-// submit and what it may see under the data-sharing agreements in force, and
-// why, by asking the policy the same questions ingest and the share
-// publisher ask. Each answer rests on audited policy decisions.
 package access
 
 import (

@@ -1,7 +1,3 @@
-// Package apptest runs a real hub for tests: app.Run on a loopback port
-// against a given ClickHouse, with a fresh database, a unique share prefix,
-// the example London agreements and in-memory credentials, stopped and
-// cleaned up when the test ends.
 package apptest
 
 import (

@@ -16,4 +16,7 @@
 // FunnelPlotR package (version 0.6.0); the reference cases in testdata were
 // produced by it, and the few places where this package differs on purpose
 // are explained where they occur.
+//
+// Layer 2 (hub/measures): besides its own room it may import schemas, hub/sqltext, ingest, policy.
+// The layers are checked by layers_test.go at the repository's top.
 package funnel

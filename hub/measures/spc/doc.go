@@ -27,4 +27,7 @@
 // Means are taken the way R takes them (a corrected two-pass mean in
 // extended precision), so that points lying exactly on the mean or a limit
 // are classified as the reference classifies them.
+//
+// Layer 2 (hub/measures): besides its own room it may import schemas, hub/sqltext, ingest, policy.
+// The layers are checked by layers_test.go at the repository's top.
 package spc

@@ -33,4 +33,7 @@
 // The gauges (see the Metric* constants) carry every label combination of
 // every force the monitor has seen, set on each refresh, so a count that
 // falls to nothing reads 0 rather than lingering at its last value.
+//
+// Layer 5 (hub/publish): besides its own room it may import schemas, hub/sqltext, ingest, policy, hub/measures, hub/store, hub/api/auth.
+// The layers are checked by layers_test.go at the repository's top.
 package monitor

@@ -1,9 +1,3 @@
-// Package chdb connects to ClickHouse over the native protocol and applies
-// versioned schema migrations.
-//
-// All SQL issued by this package runs on ClickHouse 18.16 as well as on
-// current releases: it avoids window functions, DateTime64, TTL, SQL-defined
-// users and grants, and server-side {name:Type} query parameters.
 package chdb
 
 import (

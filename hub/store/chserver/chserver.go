@@ -1,9 +1,3 @@
-// Package chserver runs a local ClickHouse server managed by the hub.
-//
-// It is the hub's embedded default: when no ClickHouse address is
-// configured, the hub starts clickhouse-server from PATH on free loopback
-// ports with its files under a data directory, and stops it on exit. The
-// generated configuration works with ClickHouse 18.16 and current releases.
 package chserver
 
 import (

@@ -1,6 +1,3 @@
-// Package chservertest provides test helpers that run a real local
-// ClickHouse server through chserver and create throw-away databases on it,
-// empty or holding the hub's raw tables.
 package chservertest
 
 import (
