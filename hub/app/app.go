@@ -229,6 +229,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.addCredentialReloads(ctx, &g)
 	addContextActor(ctx, &g, h.svc.monitor.Run)
 	addContextActor(ctx, &g, h.svc.publisher.Run)
+	addContextActor(ctx, &g, h.svc.publisher.RunRecords)
 	if h.opts.HandleSignals {
 		g.Add(run.SignalHandler(runCtx, os.Interrupt, syscall.SIGTERM))
 	}

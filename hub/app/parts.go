@@ -38,8 +38,10 @@ type parts struct {
 }
 
 // build wires the services: every policy decision is audited to ClickHouse;
-// ingest asks the policy and nudges the publisher; the publisher carries the
-// monitor's live state into supervisors' shares.
+// ingest asks the policy, tells the live monitor which incidents it stored
+// and nudges the publisher; the monitor, once it has read them, has the
+// publisher's fast path write its forces' supervisors' shares (incidents and
+// live state) at once, apart from the aggregate publication.
 func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
 	db := cfg.ClickHouse.Database
 	var p parts
@@ -53,8 +55,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		return p, fmt.Errorf("app: %w", err)
 	}
 	p.monitor, err = monitor.New(monitor.Options{
-		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval,
+		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval, ReloadInterval: cfg.MonitorReload,
 		Now: opts.Now, Registerer: reg, Logger: logger,
+		Changed: func(forces []string) { p.publisher.NotifyRecords(forces) },
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
@@ -62,6 +65,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	p.publisher, err = share.New(share.Options{
 		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
 		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
+		Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay,
 		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
 	})
 	if err != nil {
@@ -80,7 +84,11 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		logger.Warn("logged batches stored before a crash but never logged", "batches", n)
 	}
 	p.ingest, err = ingest.New(ingest.Options{
-		Store: st, Validator: valid, Policy: p.policy, Stored: p.publisher.Notify,
+		Store: st, Validator: valid, Policy: p.policy,
+		Stored: func(keys []store.IncidentKey) {
+			p.monitor.Notify(keys)
+			p.publisher.Notify()
+		},
 		Logger: logger, Registerer: reg, Now: opts.Now, InflightBytes: cfg.IngestInflightBytes,
 	})
 	if err != nil {

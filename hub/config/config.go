@@ -70,9 +70,12 @@ type Config struct {
 	Shares Shares `yaml:"shares"`
 	// Thresholds are the pathway standards measures and the live monitor use.
 	Thresholds measures.Thresholds `yaml:"thresholds"`
-	// MonitorInterval is how often the live pathway monitor re-reads open
-	// incidents.
+	// MonitorInterval is how often the live pathway monitor evaluates the
+	// open incidents against the clock (it reads nothing to do so).
 	MonitorInterval time.Duration `yaml:"monitor_interval"`
+	// MonitorReload is how often the monitor reads every open incident
+	// again; between reloads it reads the incidents of each stored batch.
+	MonitorReload time.Duration `yaml:"monitor_reload"`
 	// IngestInflightBytes bounds the bytes of request bodies ingest works on
 	// at once; further requests wait their turn. It bounds the hub's memory
 	// under many large batches.
@@ -84,6 +87,12 @@ type Shares struct {
 	// Interval is the schedule of full publications; the publisher also
 	// publishes shortly after each stored batch.
 	Interval time.Duration `yaml:"interval"`
+	// Debounce is how long after a stored batch, with no further batch, the
+	// aggregate shares are published; MaxDelay bounds the wait under a
+	// steady trickle. (Supervisors' record shares do not wait for either:
+	// they are written within a second of the batch.)
+	Debounce time.Duration `yaml:"debounce"`
+	MaxDelay time.Duration `yaml:"max_delay"`
 	// Months is how many complete months of measures are published.
 	Months int `yaml:"months"`
 	// Prefix starts every share database and recipient ClickHouse user
@@ -125,9 +134,11 @@ func Default() Config {
 		LogFormat:          "text",
 		ShutdownTimeout:    15 * time.Second,
 		ClockSkew:          5 * time.Minute,
-		Shares:             Shares{Interval: share.DefaultInterval, Months: share.DefaultMonths, Prefix: share.DefaultPrefix},
-		Thresholds:         measures.DefaultThresholds(),
-		MonitorInterval:    monitor.DefaultInterval,
+		Shares: Shares{Interval: share.DefaultInterval, Debounce: share.DefaultDebounce, MaxDelay: share.DefaultMaxDelay,
+			Months: share.DefaultMonths, Prefix: share.DefaultPrefix},
+		Thresholds:      measures.DefaultThresholds(),
+		MonitorInterval: monitor.DefaultInterval,
+		MonitorReload:   monitor.DefaultReloadInterval,
 		// Two largest requests (16 MiB each), or about eight of 10,000
 		// records; each organisation may hold half.
 		IngestInflightBytes: ingest.DefaultInflightBytes,
@@ -162,7 +173,10 @@ var settings = []setting{
 	{"publish-interval", "PATHWAYHUB_PUBLISH_INTERVAL", "schedule of full share publications (also published shortly after ingest)", func(c *Config) any { return &c.Shares.Interval }},
 	{"share-users-file", "PATHWAYHUB_SHARE_USERS_FILE", "ClickHouse users.d file of recipient users (default: managed server's users.d, else <data-dir>/share-users.xml)", func(c *Config) any { return &c.Shares.UsersFile }},
 	{"share-passwords-file", "PATHWAYHUB_SHARE_PASSWORDS_FILE", "recipient users' passwords (default <data-dir>/share-passwords.yaml)", func(c *Config) any { return &c.Shares.PasswordsFile }},
-	{"monitor-interval", "PATHWAYHUB_MONITOR_INTERVAL", "how often the live pathway monitor re-reads open incidents", func(c *Config) any { return &c.MonitorInterval }},
+	{"publish-debounce", "PATHWAYHUB_PUBLISH_DEBOUNCE", "publish the aggregate shares this long after the last stored batch", func(c *Config) any { return &c.Shares.Debounce }},
+	{"publish-max-delay", "PATHWAYHUB_PUBLISH_MAX_DELAY", "under a steady trickle, publish the aggregate shares at least this often", func(c *Config) any { return &c.Shares.MaxDelay }},
+	{"monitor-interval", "PATHWAYHUB_MONITOR_INTERVAL", "how often the live pathway monitor evaluates open incidents against the clock (reads nothing)", func(c *Config) any { return &c.MonitorInterval }},
+	{"monitor-reload", "PATHWAYHUB_MONITOR_RELOAD", "how often the live monitor reads every open incident again (it reads each stored batch's at once)", func(c *Config) any { return &c.MonitorReload }},
 	{"ingest-inflight-bytes", "PATHWAYHUB_INGEST_INFLIGHT_BYTES", "bytes of request bodies ingest works on at once; more requests wait (bounds memory)", func(c *Config) any { return &c.IngestInflightBytes }},
 }
 
@@ -350,8 +364,11 @@ func (c *Config) Validate() error {
 	if c.IngestInflightBytes < 1<<20 {
 		errs = append(errs, fmt.Errorf("ingest_inflight_bytes: %d is below 1 MiB (1048576)", c.IngestInflightBytes))
 	}
-	if c.MonitorInterval <= 0 {
-		errs = append(errs, errors.New("monitor_interval: must be positive"))
+	if c.MonitorInterval <= 0 || c.MonitorReload <= 0 {
+		errs = append(errs, errors.New("monitor_interval, monitor_reload: must be positive"))
+	}
+	if c.Shares.Debounce <= 0 || c.Shares.MaxDelay < c.Shares.Debounce {
+		errs = append(errs, fmt.Errorf("shares.debounce, shares.max_delay: %s, %s: both positive, the delay at least the debounce", c.Shares.Debounce, c.Shares.MaxDelay))
 	}
 	if err := c.Thresholds.Validate(); err != nil {
 		errs = append(errs, err)

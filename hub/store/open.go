@@ -1,8 +1,11 @@
 package store
 
 import (
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
 	"context"
 	"fmt"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"time"
 )
 
@@ -49,8 +52,34 @@ type OpenIncident struct {
 //
 // The returned incidents' times are in UTC.
 func (s *Store) OpenIncidents(ctx context.Context) ([]OpenIncident, error) {
-	rows, err := s.conn.Query(ctx, openIncidentsQuery(s.db))
+	return s.readIncidents(ctx, "status = 'open'", "1")
+}
 
+// Incidents returns the latest revision of each of the given incidents the
+// hub holds, whatever its status, read as OpenIncidents reads: what the live
+// monitor needs to update its state after a batch. Incidents the hub does
+// not hold are absent. Each read touches only the keys' parts of the tables
+// (the tables are ordered by force and reference).
+func (s *Store) Incidents(ctx context.Context, keys []IncidentKey) ([]OpenIncident, error) {
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	t, err := ext.NewTable("keys", ext.Column("force_id", "String"), ext.Column("incident_ref", "String"))
+	if err != nil {
+		return nil, fmt.Errorf("store: incidents: %w", err)
+	}
+	for _, k := range keys {
+		if err := t.Append(k.ForceID, k.IncidentRef); err != nil {
+			return nil, fmt.Errorf("store: incidents: %w", err)
+		}
+	}
+	const inKeys = "(force_id, incident_ref) IN (SELECT force_id, incident_ref FROM keys)"
+	return s.readIncidents(chdb.WithExternal(ctx, t), inKeys, inKeys)
+}
+
+// readIncidents runs incidentsQuery.
+func (s *Store) readIncidents(ctx context.Context, incidents, health string) ([]OpenIncident, error) {
+	rows, err := s.conn.Query(ctx, incidentsQuery(s.db, incidents, health))
 	if err != nil {
 		return nil, fmt.Errorf("store: open incidents: %w", err)
 	}
@@ -90,8 +119,11 @@ func utc(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// openIncidentsQuery is the statement OpenIncidents runs on the raw database db.
-func openIncidentsQuery(db string) string {
+// incidentsQuery is the statement OpenIncidents and Incidents run on the raw
+// database db: the incidents whose latest revision meets the condition
+// incidents, with the times of the health updates that meet health (a
+// condition on the keys only, as FINAL needs).
+func incidentsQuery(db, incidents, health string) string {
 	return `SELECT force_id, incident_ref, status, incident_type, lad_code, first_pos_type,
     arrived_at_pos, detained, ambulance_requested_at, ambulance_arrived,
     ifNull(handover_accepted, h_handover_accepted),
@@ -106,7 +138,7 @@ FROM (
         toUInt8(if(extension_authorised = 1, extension_hours, 0)) AS extension,
         received_at
     FROM ` + db + `.incidents FINAL
-    WHERE status = 'open'
+    WHERE ` + incidents + `
 ) AS i
 ANY LEFT JOIN (
     SELECT force_id, incident_ref,
@@ -114,6 +146,7 @@ ANY LEFT JOIN (
         min(assessment_started) AS h_assessment_started,
         min(assessment_completed) AS h_assessment_completed
     FROM ` + db + `.health_updates FINAL
+    WHERE ` + health + `
     GROUP BY force_id, incident_ref
 ) AS h USING (force_id, incident_ref)
 ORDER BY force_id, incident_ref`

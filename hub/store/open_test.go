@@ -97,6 +97,29 @@ func TestOpenIncidents(t *testing.T) {
 		t.Errorf("OpenIncidents (-want +got):\n%s", diff)
 	}
 
+	// Read by key, the same incidents come back whatever their status, with
+	// the same health-side times; a key the hub never saw is absent.
+	byKey, err := st.Incidents(ctx, []store.IncidentKey{
+		{ForceID: "btp", IncidentRef: "closed-later"}, {ForceID: "btp", IncidentRef: "withdrawn-later"},
+		{ForceID: "metropolitan", IncidentRef: "from-trusts"}, {ForceID: "metropolitan", IncidentRef: "never-sent"},
+		{ForceID: "btp", IncidentRef: "from-trusts"}, // another force's reference
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]string{}
+	for _, inc := range byKey {
+		status[inc.ForceID+"/"+inc.IncidentRef] = inc.Status
+		if inc.IncidentRef == "from-trusts" {
+			if diff := cmp.Diff(want[2], inc); diff != "" {
+				t.Errorf("Incidents: from-trusts (-want +got):\n%s", diff)
+			}
+		}
+	}
+	wantStatus := map[string]string{"btp/closed-later": "closed", "btp/withdrawn-later": "withdrawn", "metropolitan/from-trusts": "open"}
+	if diff := cmp.Diff(wantStatus, status); diff != "" {
+		t.Errorf("Incidents by key: statuses (-want +got):\n%s", diff)
+	}
 }
 
 // incident is the Incident that record(force, ref, ...) reads back as,

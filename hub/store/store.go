@@ -68,16 +68,17 @@ func (s *Store) IncidentRevisions(ctx context.Context, forceID string, refs []st
 	return out, nil
 }
 
-// HealthKey names one trust's update to one incident.
-type HealthKey struct {
+// IncidentKey names one incident: a force and its reference. A trust's
+// update to it is keyed the same way.
+type IncidentKey struct {
 	ForceID     string
 	IncidentRef string
 }
 
 // HealthRevisions returns the highest stored revision of each given incident's
 // update from a trust.
-func (s *Store) HealthRevisions(ctx context.Context, trustID string, keys []HealthKey) (map[HealthKey]uint32, error) {
-	out := make(map[HealthKey]uint32, len(keys))
+func (s *Store) HealthRevisions(ctx context.Context, trustID string, keys []IncidentKey) (map[IncidentKey]uint32, error) {
+	out := make(map[IncidentKey]uint32, len(keys))
 	byForce := map[string][]string{}
 	for _, k := range keys {
 		byForce[k.ForceID] = append(byForce[k.ForceID], k.IncidentRef)
@@ -91,7 +92,7 @@ func (s *Store) HealthRevisions(ctx context.Context, trustID string, keys []Heal
 				return nil, fmt.Errorf("store: health revisions: %w", err)
 			}
 			for ref, rev := range revs {
-				out[HealthKey{ForceID: force, IncidentRef: ref}] = rev
+				out[IncidentKey{ForceID: force, IncidentRef: ref}] = rev
 			}
 		}
 	}
@@ -325,8 +326,8 @@ func nonNil[T any](s []T) []T {
 // organisations of its places of safety in its latest revision: the first
 // one and any it was transferred to. The policy decides from these whether a
 // trust may update the incident. Incidents the hub has never seen are absent.
-func (s *Store) IncidentPlaces(ctx context.Context, keys []HealthKey) (map[HealthKey][]string, error) {
-	out := make(map[HealthKey][]string, len(keys))
+func (s *Store) IncidentPlaces(ctx context.Context, keys []IncidentKey) (map[IncidentKey][]string, error) {
+	out := make(map[IncidentKey][]string, len(keys))
 	byForce := map[string][]string{}
 	for _, k := range keys {
 		byForce[k.ForceID] = append(byForce[k.ForceID], k.IncidentRef)
@@ -344,7 +345,7 @@ func (s *Store) IncidentPlaces(ctx context.Context, keys []HealthKey) (map[Healt
 	return out, nil
 }
 
-func (s *Store) scanPlaces(ctx context.Context, q, force string, refs []string, out map[HealthKey][]string) error {
+func (s *Store) scanPlaces(ctx context.Context, q, force string, refs []string, out map[IncidentKey][]string) error {
 	rows, err := s.conn.Query(ctx, q, force, inList(refs))
 	if err != nil {
 		return err
@@ -365,7 +366,7 @@ func (s *Store) scanPlaces(ctx context.Context, q, force string, refs []string, 
 				places = append(places, t)
 			}
 		}
-		out[HealthKey{ForceID: force, IncidentRef: ref}] = places
+		out[IncidentKey{ForceID: force, IncidentRef: ref}] = places
 	}
 	return rows.Err()
 }

@@ -45,9 +45,11 @@ type Options struct {
 	// Policy decides who may submit what; nil means every authenticated
 	// force and trust may (for tests of validation and storage alone).
 	Policy Policy
-	// Stored, when non-nil, is called after a batch stored at least one
-	// record (the share publisher's debounced trigger). It must not block.
-	Stored func()
+	// Stored, when non-nil, is called after each batch that stored at least
+	// one record (not a dry run), with the incidents it stored records of:
+	// the live monitor reads them again, the publishers are nudged. It must
+	// not block.
+	Stored func(keys []store.IncidentKey)
 	Logger *slog.Logger
 	// Registerer receives the ingest metrics; nil means none are registered.
 	Registerer prometheus.Registerer
@@ -63,7 +65,7 @@ type Service struct {
 	store   *store.Store
 	valid   *validate.Validator
 	policy  Policy
-	stored  func()
+	stored  func(keys []store.IncidentKey)
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -144,6 +146,9 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 	breach := make([]bool, len(recs))
 	out, err := s.submit(ctx, req.Msg, len(recs), req.Msg.GetDryRun(), dataset{
 		name: DatasetIncidents, kind: auth.KindForce, method: "SubmitIncidents", deniedField: "force_id",
+		key: func(c judged) store.IncidentKey {
+			return store.IncidentKey{ForceID: recs[c.index].GetForceId(), IncidentRef: recs[c.index].GetIncidentRef()}
+		},
 		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
 			rec := recs[i]
 			if report.OK() {
@@ -193,11 +198,12 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 // SubmitHealthUpdates stores a batch of an NHS trust's health updates.
 func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[pathwayv1.SubmitHealthUpdatesRequest]) (*connect.Response[pathwayv1.SubmitHealthUpdatesResponse], error) {
 	ups := req.Msg.GetUpdates()
-	keyOf := func(c judged) store.HealthKey {
-		return store.HealthKey{ForceID: ups[c.index].GetForceId(), IncidentRef: ups[c.index].GetIncidentRef()}
+	keyOf := func(c judged) store.IncidentKey {
+		return store.IncidentKey{ForceID: ups[c.index].GetForceId(), IncidentRef: ups[c.index].GetIncidentRef()}
 	}
 	out, err := s.submit(ctx, req.Msg, len(ups), req.Msg.GetDryRun(), dataset{
 		name: DatasetHealthUpdates, kind: auth.KindTrust, method: "SubmitHealthUpdates", deniedField: "incident_ref",
+		key: keyOf,
 		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
 			u := ups[i]
 			if report.OK() {
@@ -213,7 +219,7 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 		// A trust may update an incident taken to one of its places of
 		// safety: the policy is asked with the place the hub holds for it.
 		scope: func(ctx context.Context, org auth.Org, received time.Time, cands []judged) (func(judged) policy.Input, error) {
-			keys := make([]store.HealthKey, 0, len(cands))
+			keys := make([]store.IncidentKey, 0, len(cands))
 			for _, c := range cands {
 				keys = append(keys, keyOf(c))
 			}
@@ -229,7 +235,7 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 			}, nil
 		},
 		stored: func(ctx context.Context, org auth.Org, cands []judged) (map[string]uint32, error) {
-			keys := make([]store.HealthKey, 0, len(cands))
+			keys := make([]store.IncidentKey, 0, len(cands))
 			for _, c := range cands {
 				keys = append(keys, keyOf(c))
 			}
@@ -263,6 +269,8 @@ type dataset struct {
 	kind        auth.Kind // the kind of organisation that submits it
 	method      string    // the RPC, for errors
 	deniedField string    // the field a policy refusal is reported on
+	// key names the incident a candidate is (or updates).
+	key func(c judged) store.IncidentKey
 	// check validates record i of org's batch, given the report of its
 	// decoding (not OK when the record could not be decoded), and returns
 	// its result and, when it may be stored, its candidate.
@@ -338,7 +346,13 @@ func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun b
 		return submitted{}, s.unavailable(ctx, d.name, org, err)
 	}
 	s.observe(org, sub, results, time.Since(start))
-	s.notifyStored(sub)
+	if s.stored != nil && !dryRun && len(toStore) > 0 {
+		keys := make([]store.IncidentKey, len(toStore))
+		for i, c := range toStore {
+			keys[i] = d.key(c)
+		}
+		s.stored(keys)
+	}
 	return submitted{sub: sub, results: results}, nil
 }
 
@@ -468,12 +482,6 @@ func placeOf(trust string, places []string) string {
 		return places[0]
 	}
 	return ""
-}
-
-func (s *Service) notifyStored(sub store.Submission) {
-	if s.stored != nil && !sub.DryRun && sub.Accepted+sub.Updated > 0 {
-		s.stored()
-	}
 }
 
 // summarise builds the submissions-log row for a batch.

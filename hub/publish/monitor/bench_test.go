@@ -10,6 +10,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 )
 
 // benchIncidents are n open detentions spread over 44 forces and a day of
@@ -40,6 +41,10 @@ func BenchmarkEvaluate(b *testing.B) {
 type staticSource []monitor.Incident
 
 func (s staticSource) OpenIncidents(context.Context) ([]monitor.Incident, error) { return s, nil }
+
+func (s staticSource) Incidents(context.Context, []store.IncidentKey) ([]monitor.Incident, error) {
+	return nil, nil
+}
 
 // BenchmarkRefresh measures one refresh of 10,000 open incidents, from the
 // source's answer to the gauges and snapshot (without ClickHouse).

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -13,10 +14,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 )
 
-// DefaultInterval is how often Run refreshes when Options.Interval is zero.
+// DefaultInterval is how often Run evaluates the open incidents against the
+// clock when Options.Interval is zero.
 const DefaultInterval = 30 * time.Second
+
+// DefaultReloadInterval is how often Run reads every open incident again
+// when Options.ReloadInterval is zero. Between reloads the state is kept up
+// to date by Notify, batch by batch.
+const DefaultReloadInterval = 15 * time.Minute
 
 // The names of the metrics the monitor exports.
 const (
@@ -38,10 +46,13 @@ const (
 	MetricLastRefresh = "pathwayhub_live_last_refresh_timestamp_seconds"
 )
 
-// Source reads the incidents that are open now.
+// Source reads incidents (hub/store's Store is one).
 type Source interface {
 	// OpenIncidents returns every open incident at its latest revision.
 	OpenIncidents(ctx context.Context) ([]Incident, error)
+	// Incidents returns the latest revision of each given incident the
+	// source holds, whatever its status.
+	Incidents(ctx context.Context, keys []store.IncidentKey) ([]Incident, error)
 }
 
 // Options configure New.
@@ -51,8 +62,15 @@ type Options struct {
 	// Thresholds are what the incidents are measured against; they must
 	// pass Thresholds.Validate.
 	Thresholds measures.Thresholds
-	// Interval is how often Run refreshes; zero means DefaultInterval.
+	// Interval is how often Run evaluates the open incidents against the
+	// clock, without reading the source; zero means DefaultInterval.
 	Interval time.Duration
+	// ReloadInterval is how often Run reads every open incident again; zero
+	// means DefaultReloadInterval.
+	ReloadInterval time.Duration
+	// Changed, when non-nil, is called after the state changed, with the
+	// forces whose incidents changed (nil: any force may have changed).
+	Changed func(forces []string)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Registerer receives the monitor's metrics; nil means they are not
@@ -83,12 +101,20 @@ type Monitor struct {
 	th       measures.Thresholds
 	warnings []time.Duration
 	interval time.Duration
+	reload   time.Duration
 	now      func() time.Time
 	logger   *slog.Logger
 	metrics  metrics
+	changed  func(forces []string)
+	wake     chan struct{} // a notification is pending
+
+	pendingMu sync.Mutex
+	pending   map[store.IncidentKey]struct{}
 
 	mu       sync.Mutex
 	forces   map[string]struct{}
+	open     map[store.IncidentKey]Incident // the open incidents, as last read
+	complete bool                           // open holds every open incident
 	snapshot []Row
 }
 
@@ -147,14 +173,19 @@ func New(opts Options) (*Monitor, error) {
 	if err := opts.Thresholds.Validate(); err != nil {
 		return nil, fmt.Errorf("monitor: %w", err)
 	}
-	if opts.Interval < 0 {
-		return nil, fmt.Errorf("monitor: interval must not be negative, got %s", opts.Interval)
+	if opts.Interval < 0 || opts.ReloadInterval < 0 {
+		return nil, fmt.Errorf("monitor: intervals must not be negative, got %s and %s", opts.Interval, opts.ReloadInterval)
 	}
 	m := &Monitor{
 		source:   opts.Source,
 		th:       opts.Thresholds,
 		warnings: sortedWarnings(opts.Thresholds),
 		interval: cmp.Or(opts.Interval, DefaultInterval),
+		reload:   cmp.Or(opts.ReloadInterval, DefaultReloadInterval),
+		changed:  opts.Changed,
+		wake:     make(chan struct{}, 1),
+		pending:  map[store.IncidentKey]struct{}{},
+		open:     map[store.IncidentKey]Incident{},
 		now:      opts.Now,
 		logger:   opts.Logger,
 		metrics:  newMetrics(),
@@ -178,7 +209,7 @@ func New(opts Options) (*Monitor, error) {
 	return m, nil
 }
 
-// Refresh reads the open incidents once, evaluates them and sets every gauge.
+// Refresh reads every open incident, evaluates them and sets every gauge.
 // Every force the monitor has seen gets all its series set, so a count that
 // falls to nothing reads 0 rather than lingering. When the source fails, the
 // error counter goes up (unless ctx was cancelled, as at shutdown) and the
@@ -186,33 +217,103 @@ func New(opts Options) (*Monitor, error) {
 func (m *Monitor) Refresh(ctx context.Context) error {
 	incs, err := m.source.OpenIncidents(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			m.metrics.refreshErrors.Inc()
-		}
+		m.failed(ctx)
 		return fmt.Errorf("monitor: refresh: %w", err)
 	}
-	now := m.now()
-	rows := make([]Row, 0, len(incs))
+	open := make(map[store.IncidentKey]Incident, len(incs))
 	for _, inc := range incs {
-		if inc.Status != StatusOpen {
-			continue
+		if inc.Status == StatusOpen {
+			open[store.IncidentKey{ForceID: inc.ForceID, IncidentRef: inc.IncidentRef}] = inc
 		}
+	}
+	m.mu.Lock()
+	m.open, m.complete = open, true
+	m.evaluate()
+	m.mu.Unlock()
+	if m.changed != nil {
+		m.changed(nil)
+	}
+	return nil
+}
+
+// Notify tells the monitor that these incidents were stored (a new revision,
+// or a trust's update to them); Run reads them again at once. It never
+// blocks.
+func (m *Monitor) Notify(keys []store.IncidentKey) {
+	m.pendingMu.Lock()
+	for _, k := range keys {
+		m.pending[k] = struct{}{}
+	}
+	m.pendingMu.Unlock()
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Update reads the given incidents again and updates the state: an incident
+// whose latest revision is open is added or replaced, any other removed.
+// It costs what the keys cost, not what every open incident costs.
+func (m *Monitor) Update(ctx context.Context, keys []store.IncidentKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	incs, err := m.source.Incidents(ctx, keys)
+	if err != nil {
+		m.failed(ctx)
+		return fmt.Errorf("monitor: update: %w", err)
+	}
+	forces := map[string]struct{}{}
+	m.mu.Lock()
+	for _, k := range keys {
+		delete(m.open, k)
+		forces[k.ForceID] = struct{}{}
+	}
+	for _, inc := range incs {
+		if inc.Status == StatusOpen {
+			m.open[store.IncidentKey{ForceID: inc.ForceID, IncidentRef: inc.IncidentRef}] = inc
+		}
+	}
+	m.evaluate()
+	m.mu.Unlock()
+	if m.changed != nil {
+		m.changed(slices.Sorted(maps.Keys(forces)))
+	}
+	return nil
+}
+
+// failed counts a failed read and marks the state incomplete, so the next
+// tick reads everything again.
+func (m *Monitor) failed(ctx context.Context) {
+	if ctx.Err() == nil {
+		m.metrics.refreshErrors.Inc()
+	}
+	m.mu.Lock()
+	m.complete = false
+	m.mu.Unlock()
+}
+
+// evaluate evaluates the open incidents against the clock and sets the
+// gauges and the snapshot; m.mu must be held. The last-refresh gauge moves
+// only while the state is complete.
+func (m *Monitor) evaluate() {
+	now := m.now()
+	rows := make([]Row, 0, len(m.open))
+	for _, inc := range m.open {
 		flags := Evaluate(now, inc, m.th)
 		rows = append(rows, Row{Incident: inc, Flags: flags, State: Worst(flags), EvaluatedAt: now})
 	}
 	slices.SortFunc(rows, func(a, b Row) int {
 		return cmp.Or(cmp.Compare(a.Incident.ForceID, b.Incident.ForceID), cmp.Compare(a.Incident.IncidentRef, b.Incident.IncidentRef))
 	})
-
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	for _, r := range rows {
 		m.forces[r.Incident.ForceID] = struct{}{}
 	}
 	m.setGauges(tally(rows, m.warnings))
-	m.metrics.lastRefresh.Set(float64(now.UnixNano()) / 1e9)
+	if m.complete {
+		m.metrics.lastRefresh.Set(float64(now.UnixNano()) / 1e9)
+	}
 	m.snapshot = rows
-	return nil
 }
 
 // counts are one refresh's gauge values for one force.
@@ -272,20 +373,47 @@ func (m *Monitor) setGauges(byForce map[string]*counts) {
 	}
 }
 
-// Run refreshes at once and then every Interval until ctx is done, when it
-// returns nil. A failed refresh is logged and counted, and the next one is
-// tried on schedule. Run is meant to be an actor in the hub's run group.
+// Run reads every open incident at once, and again every ReloadInterval
+// (or at the next tick after a failed read); reads the incidents Notify
+// names as soon as it is called; and evaluates the state against the clock
+// every Interval, which reads nothing. It returns nil when ctx is done. A
+// failed read is logged and counted. Run is meant to be an actor in the
+// hub's run group.
 func (m *Monitor) Run(ctx context.Context) error {
-	ticker := time.NewTicker(m.interval)
-	defer ticker.Stop()
-	for {
+	tick := time.NewTicker(m.interval)
+	defer tick.Stop()
+	reload := time.NewTicker(m.reload)
+	defer reload.Stop()
+	refresh := func() {
 		if err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
 			m.logger.Warn("live pathway refresh failed", "err", err)
 		}
+	}
+	refresh()
+	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-ticker.C:
+		case <-reload.C:
+			refresh()
+		case <-tick.C:
+			m.mu.Lock()
+			complete := m.complete
+			if complete {
+				m.evaluate()
+			}
+			m.mu.Unlock()
+			if !complete {
+				refresh()
+			}
+		case <-m.wake:
+			m.pendingMu.Lock()
+			keys := slices.Collect(maps.Keys(m.pending))
+			clear(m.pending)
+			m.pendingMu.Unlock()
+			if err := m.Update(ctx, keys); err != nil && ctx.Err() == nil {
+				m.logger.Warn("live pathway update failed; reading everything at the next tick", "err", err)
+			}
 		}
 	}
 }

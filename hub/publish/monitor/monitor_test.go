@@ -15,6 +15,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 )
 
 // memSource is an in-memory Source whose incidents and failure the test
@@ -24,6 +25,8 @@ type memSource struct {
 	incs  map[string]monitor.Incident
 	err   error
 	calls chan struct{}
+	reads int                   // calls of OpenIncidents
+	asked [][]store.IncidentKey // the keys of each call of Incidents
 }
 
 func newMemSource() *memSource { return &memSource{incs: map[string]monitor.Incident{}} }
@@ -37,10 +40,27 @@ func (s *memSource) OpenIncidents(context.Context) ([]monitor.Incident, error) {
 		default:
 		}
 	}
+	s.reads++
 	if s.err != nil {
 		return nil, s.err
 	}
 	return slices.Collect(maps.Values(s.incs)), nil
+}
+
+func (s *memSource) Incidents(_ context.Context, keys []store.IncidentKey) ([]monitor.Incident, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.asked = append(s.asked, keys)
+	if s.err != nil {
+		return nil, s.err
+	}
+	var out []monitor.Incident
+	for _, k := range keys {
+		if inc, ok := s.incs[k.ForceID+"/"+k.IncidentRef]; ok {
+			out = append(out, inc)
+		}
+	}
+	return out, nil
 }
 
 func (s *memSource) put(inc monitor.Incident) {
@@ -302,14 +322,14 @@ func TestMonitorRun(t *testing.T) {
 	t.Parallel()
 	src := newMemSource()
 	src.calls = make(chan struct{})
-	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(), Interval: time.Millisecond})
+	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(), Interval: time.Hour, ReloadInterval: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	// Run refreshes at once and then on every tick: wait for three reads.
+	// Run reads everything at once and then on every reload: wait for three reads.
 	for range 3 {
 		select {
 		case <-src.calls:
@@ -320,6 +340,57 @@ func TestMonitorRun(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+}
+
+// TestMonitorNotify: a notification reads the named incidents again, and
+// only those: a closed one leaves the state, a new one joins it, and one not
+// named waits for the next reload. Ticks evaluate without reading.
+func TestMonitorNotify(t *testing.T) {
+	t.Parallel()
+	src := newMemSource()
+	open := func(force, ref string) monitor.Incident {
+		return monitor.Incident{ForceID: force, IncidentRef: ref, Status: "open", IncidentType: "s136", LastUpdate: time.Now()}
+	}
+	src.put(open("btp", "a"))
+	src.put(open("btp", "b"))
+	changed := make(chan []string, 4)
+	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(),
+		Interval: time.Millisecond, ReloadInterval: time.Hour, Changed: func(f []string) { changed <- f }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	if f := <-changed; f != nil {
+		t.Errorf("first change = %v, want nil (everything read)", f)
+	}
+	closed := open("btp", "a")
+	closed.Status = "closed"
+	src.put(closed)
+	src.put(open("metropolitan", "c"))
+	src.put(open("metropolitan", "d")) // stored, but not notified
+	m.Notify([]store.IncidentKey{{ForceID: "btp", IncidentRef: "a"}, {ForceID: "metropolitan", IncidentRef: "c"}})
+	if f := <-changed; !slices.Equal(f, []string{"btp", "metropolitan"}) {
+		t.Errorf("change = %v, want the notified incidents' forces", f)
+	}
+	time.Sleep(20 * time.Millisecond) // some ticks
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range m.Snapshot() {
+		got = append(got, r.Incident.ForceID+"/"+r.Incident.IncidentRef)
+	}
+	if want := []string{"btp/b", "metropolitan/c"}; !slices.Equal(got, want) {
+		t.Errorf("state after the notification = %v, want %v", got, want)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.reads != 1 || len(src.asked) != 1 || len(src.asked[0]) != 2 {
+		t.Errorf("reads = %d full, %v by key; want 1 full and the two notified keys", src.reads, src.asked)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -83,7 +84,14 @@ type Publisher struct {
 	logger  *slog.Logger
 	metrics *metrics
 	notify  chan struct{}
-	mu      sync.Mutex // one publication at a time
+	mu      sync.Mutex // one publication of every share at a time
+	// recordsMu serialises the writing of record shares, which the fast
+	// path (RunRecords) and PublishAll both do.
+	recordsMu sync.Mutex
+	records   chan struct{} // a NotifyRecords is pending
+	pendingMu sync.Mutex
+	pending   map[string]bool // forces whose record shares are due
+	allDue    bool            // every record share is due
 	// snapshot is the database of the current publication's snapshot of
 	// the raw tables (see store.Snapshot), or "" to read them directly.
 	// It is set under mu.
@@ -97,6 +105,9 @@ const (
 	DefaultInterval = 15 * time.Minute
 	DefaultDebounce = 5 * time.Second
 	DefaultMaxDelay = time.Minute
+	// RecordsDebounce is how long RunRecords lets notifications gather
+	// before it publishes the record shares they name.
+	RecordsDebounce = 200 * time.Millisecond
 )
 
 // New returns a Publisher.
@@ -136,7 +147,8 @@ func New(opts Options) (*Publisher, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Publisher{opts: opts, logger: logger.With("component", "share"), metrics: m, notify: make(chan struct{}, 1)}, nil
+	return &Publisher{opts: opts, logger: logger.With("component", "share"), metrics: m, notify: make(chan struct{}, 1),
+		records: make(chan struct{}, 1), pending: map[string]bool{}}, nil
 }
 
 // Notify asks for a publication soon: after Debounce of quiet, or MaxDelay at
@@ -146,6 +158,74 @@ func (p *Publisher) Notify() {
 	case p.notify <- struct{}{}:
 	default:
 	}
+}
+
+// NotifyRecords asks for the record shares (a force's supervisors' incidents
+// and live tables) of these forces, or of every force when forces is nil, to
+// be published again within RecordsDebounce. The live monitor calls it after
+// its state changed. It never blocks.
+func (p *Publisher) NotifyRecords(forces []string) {
+	p.pendingMu.Lock()
+	if forces == nil {
+		p.allDue = true
+	}
+	for _, f := range forces {
+		p.pending[f] = true
+	}
+	p.pendingMu.Unlock()
+	select {
+	case p.records <- struct{}{}:
+	default:
+	}
+}
+
+// RunRecords is the supervisors' fast path: it publishes the record shares
+// NotifyRecords names, apart from and while the aggregate publication runs,
+// until ctx is done. A failure is logged; the next notification or
+// publication tries again.
+func (p *Publisher) RunRecords(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-p.records:
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(RecordsDebounce):
+		}
+		p.pendingMu.Lock()
+		forces, all := p.pending, p.allDue
+		p.pending, p.allDue = map[string]bool{}, false
+		p.pendingMu.Unlock()
+		if err := p.PublishRecords(ctx, forces, all); err != nil && ctx.Err() == nil {
+			p.logger.Error("record shares failed", "err", err)
+		}
+	}
+}
+
+// PublishRecords publishes the record shares whose forces include one of
+// forces (every record share with all).
+func (p *Publisher) PublishRecords(ctx context.Context, forces map[string]bool, all bool) error {
+	now := p.opts.Now().UTC().Truncate(time.Second)
+	seen := map[string]bool{}
+	var errs []error
+	for _, a := range p.opts.Policy.Agreements() {
+		for _, r := range a.Recipients {
+			if seen[r.ID] || r.Granularity != policy.GranularityRecord {
+				continue
+			}
+			seen[r.ID] = true
+			if !all && !slices.ContainsFunc(r.Scope.Forces, func(f string) bool { return forces[f] }) {
+				continue
+			}
+			if _, _, err := p.publishRecipient(ctx, r.ID, r.Org, now); err != nil {
+				errs = append(errs, fmt.Errorf("recipient %s: %w", r.ID, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Run publishes at start, on the schedule, and shortly after notifications,
@@ -351,6 +431,10 @@ func (p *Publisher) publishRecipient(ctx context.Context, id, org string, now ti
 	case policy.GranularityAggregate:
 		tables, err = p.aggregateTables(ctx, *grant, pub)
 	case policy.GranularityRecord:
+		// Built and written under recordsMu, so that of the fast path and
+		// PublishAll, the later reading of the live state is written last.
+		p.recordsMu.Lock()
+		defer p.recordsMu.Unlock()
 		tables, err = p.recordTables(ctx, *grant, pub)
 	default:
 		err = fmt.Errorf("share: recipient %s: unknown granularity %q", id, grant.Granularity)
