@@ -1,12 +1,13 @@
 package store
 
 import (
-	"github.com/ClickHouse/clickhouse-go/v2/ext"
-
 	"context"
 	"fmt"
-	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
 // OpenIncident is what the live monitor (hub/publish/monitor) needs of one
