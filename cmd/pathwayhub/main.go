@@ -37,7 +37,7 @@ With no --clickhouse address it starts and manages a local ClickHouse server
 (clickhouse-server from PATH) with its data under --data-dir.`,
 		SilenceUsage: true,
 	}
-	root.AddCommand(serveCmd(), migrateCmd(), auditCmd(), demoCmd(), tokenCmd(), alertRulesCmd(), dashboardsCmd(), agreementsCmd(), statsCmd())
+	root.AddCommand(serveCmd(), migrateCmd(), auditCmd(), demoCmd(), tokenCmd(), alertRulesCmd(), dashboardsCmd(), agreementsCmd(), statsCmd(), publishCmd())
 	return root
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
@@ -68,4 +69,21 @@ func VerifyAudit(ctx context.Context, cfg config.Config) (rows int, problems []a
 		return 0, nil, fmt.Errorf("app: %w", err)
 	}
 	return audit.Verify(ctx, conn, cfg.ClickHouse.Database, headSeq, headHash)
+}
+
+// PublishFull builds the hub as New does, from opts (listening on loopback
+// only), rebuilds every share once whatever changed, stops, and returns
+// what it published: `pathwayhub publish --full`. Run it while no hub
+// publishes into the same database: with a managed ClickHouse, a running
+// hub holds its data directory and this fails to start; the decisions it
+// audits extend the same hash chain a hub does, one writer at a time. (A hub
+// also rebuilds every share when it starts.)
+func PublishFull(ctx context.Context, opts Options) (share.Report, error) {
+	opts.Config.Listen, opts.Config.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
+	h, err := New(ctx, opts)
+	if err != nil {
+		return share.Report{}, err
+	}
+	defer h.close()
+	return h.svc.publisher.PublishFull(ctx)
 }

@@ -62,16 +62,22 @@ func startHub(t *testing.T, chAddr string) *hub {
 // when the test ends.
 func startHubWith(t *testing.T, chAddr string, creds *auth.Credentials, opts ...apptest.Option) *hub {
 	t.Helper()
-	info := apptest.Start(t, chAddr, creds, opts...)
-	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: info.Database})
+	// Registered before the hub's own clean-up, so it runs after the hub
+	// has stopped: a hub still running must not see its database go.
+	h := &hub{}
+	t.Cleanup(func() {
+		if h.ch != nil {
+			_ = h.ch.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+h.info.Database)
+			_ = h.ch.Close()
+		}
+	})
+	h.info = apptest.Start(t, chAddr, creds, opts...)
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: h.info.Database})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		_ = conn.Exec(context.WithoutCancel(t.Context()), "DROP DATABASE IF EXISTS "+info.Database)
-		_ = conn.Close()
-	})
-	return &hub{info: info, ch: conn}
+	h.ch = conn
+	return h
 }
 
 func (h *hub) client() pathwayv1connect.IngestServiceClient {

@@ -149,6 +149,17 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 		key: func(c judged) store.IncidentKey {
 			return store.IncidentKey{ForceID: recs[c.index].GetForceId(), IncidentRef: recs[c.index].GetIncidentRef()}
 		},
+		earliest: func(chosen []judged) map[string]time.Time {
+			out := map[string]time.Time{}
+			for _, c := range chosen {
+				rec := recs[c.index]
+				at := rec.GetTimeline().GetCallReceived().AsTime()
+				if cur, ok := out[rec.GetForceId()]; !ok || at.Before(cur) {
+					out[rec.GetForceId()] = at
+				}
+			}
+			return out
+		},
 		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
 			rec := recs[i]
 			if report.OK() {
@@ -204,6 +215,8 @@ func (s *Service) SubmitHealthUpdates(ctx context.Context, req *connect.Request[
 	out, err := s.submit(ctx, req.Msg, len(ups), req.Msg.GetDryRun(), dataset{
 		name: DatasetHealthUpdates, kind: auth.KindTrust, method: "SubmitHealthUpdates", deniedField: "incident_ref",
 		key: keyOf,
+		// An update changes its incident's months, found from the incident.
+		earliest: func([]judged) map[string]time.Time { return nil },
 		check: func(org auth.Org, i int, report validate.Report) (*pathwayv1.RecordResult, *judged) {
 			u := ups[i]
 			if report.OK() {
@@ -271,6 +284,9 @@ type dataset struct {
 	deniedField string    // the field a policy refusal is reported on
 	// key names the incident a candidate is (or updates).
 	key func(c judged) store.IncidentKey
+	// earliest is, for each force, the earliest call_received among the
+	// chosen records (nil for records that carry none).
+	earliest func(chosen []judged) map[string]time.Time
 	// check validates record i of org's batch, given the report of its
 	// decoding (not OK when the record could not be decoded), and returns
 	// its result and, when it may be stored, its candidate.
@@ -292,8 +308,9 @@ type submitted struct {
 // submit is the one ingest path: authenticate → check the batch's size →
 // validate each record on its own → under the organisation's lock, ask the
 // policy (once per distinct scope) → compare revisions with what is stored
-// → store the new and higher revisions in one insert (not on a dry run) →
-// log the submission. A storage or policy failure is unavailable and
+// → log the forces and months it changes (store.LogChanges) → store the new
+// and higher revisions in one insert (not on a dry run) → log the
+// submission. A storage or policy failure is unavailable and
 // acknowledges nothing.
 func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun bool, d dataset) (submitted, error) {
 	start := time.Now()
@@ -337,7 +354,15 @@ func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun b
 	}
 	toStore := judge(candidates, stored, results)
 	sub := s.summarise(org, d.name, received, dryRun, results, toStore)
-	if !dryRun {
+	keys := make([]store.IncidentKey, len(toStore))
+	for i, c := range toStore {
+		keys[i] = d.key(c)
+	}
+	if !dryRun && len(toStore) > 0 {
+		// The changes log first: a batch stored is always logged there.
+		if err := s.store.LogChanges(ctx, sub.ID, keys, d.earliest(toStore)); err != nil {
+			return submitted{}, s.unavailable(ctx, d.name, org, err)
+		}
 		if err := d.insert(ctx, sub.ID, received, org, toStore); err != nil {
 			return submitted{}, s.unavailable(ctx, d.name, org, err)
 		}
@@ -347,10 +372,6 @@ func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun b
 	}
 	s.observe(org, sub, results, time.Since(start))
 	if s.stored != nil && !dryRun && len(toStore) > 0 {
-		keys := make([]store.IncidentKey, len(toStore))
-		for i, c := range toStore {
-			keys[i] = d.key(c)
-		}
 		s.stored(keys)
 	}
 	return submitted{sub: sub, results: results}, nil

@@ -29,11 +29,20 @@ func ExampleAgreements(t testing.TB) string {
 	return filepath.Join(filepath.Dir(file), "..", "..", "..", "policy", "agreements", "london")
 }
 
-// Option changes the configuration a test hub starts with.
-type Option func(*config.Config)
+// Option changes how a test hub starts.
+type Option func(*settings)
+
+type settings struct {
+	cfg config.Config
+	now func() time.Time
+}
 
 // WithConfig applies fn to the configuration before the hub starts.
-func WithConfig(fn func(*config.Config)) Option { return Option(fn) }
+func WithConfig(fn func(*config.Config)) Option { return func(s *settings) { fn(&s.cfg) } }
+
+// WithClock gives the hub a clock of the test's (for receipt, validation,
+// decisions and publications).
+func WithClock(now func() time.Time) Option { return func(s *settings) { s.now = now } }
 
 // Start runs a hub against the ClickHouse at chAddr, in a new database whose
 // name starts with "t_" and with share databases and users prefixed
@@ -58,16 +67,18 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials, opts ...Option)
 	cfg.DataDir = t.TempDir()
 	cfg.Agreements = ExampleAgreements(t)
 	cfg.ShutdownTimeout = 5 * time.Second
+	set := settings{cfg: cfg}
 	for _, o := range opts {
-		o(&cfg)
+		o(&set)
 	}
+	cfg = set.cfg
 
 	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
 	ready := make(chan app.Info, 1)
 	done := make(chan error, 1)
 	go func() {
 		done <- app.Run(ctx, app.Options{
-			Config: cfg, Credentials: creds, Registry: prometheus.NewRegistry(),
+			Config: cfg, Credentials: creds, Registry: prometheus.NewRegistry(), Now: set.now,
 			Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})),
 			Ready:  func(i app.Info) { ready <- i },
 		})

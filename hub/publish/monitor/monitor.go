@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -116,6 +117,7 @@ type Monitor struct {
 	open     map[store.IncidentKey]Incident // the open incidents, as last read
 	complete bool                           // open holds every open incident
 	snapshot []Row
+	tallies  map[string]*counts // the last evaluation's counts by force
 }
 
 type metrics struct {
@@ -295,8 +297,10 @@ func (m *Monitor) failed(ctx context.Context) {
 
 // evaluate evaluates the open incidents against the clock and sets the
 // gauges and the snapshot; m.mu must be held. The last-refresh gauge moves
-// only while the state is complete.
-func (m *Monitor) evaluate() {
+// only while the state is complete. It returns the forces whose counts the
+// evaluation changed (an incident approaching or breaching a standard as
+// time passes, say).
+func (m *Monitor) evaluate() []string {
 	now := m.now()
 	rows := make([]Row, 0, len(m.open))
 	for _, inc := range m.open {
@@ -309,11 +313,21 @@ func (m *Monitor) evaluate() {
 	for _, r := range rows {
 		m.forces[r.Incident.ForceID] = struct{}{}
 	}
-	m.setGauges(tally(rows, m.warnings))
+	tallies := tally(rows, m.warnings)
+	m.setGauges(tallies)
 	if m.complete {
 		m.metrics.lastRefresh.Set(float64(now.UnixNano()) / 1e9)
 	}
 	m.snapshot = rows
+	var changed []string
+	for f := range m.forces {
+		if !reflect.DeepEqual(tallies[f], m.tallies[f]) {
+			changed = append(changed, f)
+		}
+	}
+	m.tallies = tallies
+	slices.Sort(changed)
+	return changed
 }
 
 // counts are one refresh's gauge values for one force.
@@ -399,12 +413,15 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-tick.C:
 			m.mu.Lock()
 			complete := m.complete
+			var changed []string
 			if complete {
-				m.evaluate()
+				changed = m.evaluate()
 			}
 			m.mu.Unlock()
 			if !complete {
 				refresh()
+			} else if len(changed) > 0 && m.changed != nil {
+				m.changed(changed)
 			}
 		case <-m.wake:
 			m.pendingMu.Lock()

@@ -96,6 +96,11 @@ type Publisher struct {
 	// the raw tables (see store.Snapshot), or "" to read them directly.
 	// It is set under mu.
 	snapshot string
+	// built is, for each recipient whose share is up to date, what it was
+	// built from (policy revision and cut-off month); since is when the
+	// changes log was last read, less a second. Both are set under mu.
+	built map[string]string
+	since time.Time
 }
 
 // The defaults of Options, taken where a field is zero. hub/config's
@@ -148,7 +153,7 @@ func New(opts Options) (*Publisher, error) {
 		return nil, err
 	}
 	return &Publisher{opts: opts, logger: logger.With("component", "share"), metrics: m, notify: make(chan struct{}, 1),
-		records: make(chan struct{}, 1), pending: map[string]bool{}}, nil
+		records: make(chan struct{}, 1), pending: map[string]bool{}, built: map[string]string{}}, nil
 }
 
 // Notify asks for a publication soon: after Debounce of quiet, or MaxDelay at
@@ -263,8 +268,17 @@ func (p *Publisher) Run(ctx context.Context) error {
 
 // Report says what one PublishAll did.
 type Report struct {
+	// Full is true when every share was rebuilt, whatever had changed.
+	Full bool
+	// Changed is, for each force whose batches were stored since the last
+	// publication, the first month they may have changed.
+	Changed map[string]time.Time
 	// Published are the recipients whose shares were written.
 	Published []Publication
+	// Skipped are the recipients whose shares nothing had changed since
+	// they were last written: same policy revision, same cut-off month, no
+	// change to a force and month they count.
+	Skipped []string
 	// Withdrawn are the recipients refused by the policy, whose shares were
 	// removed, with the policy's reasons.
 	Withdrawn map[string][]string
@@ -290,9 +304,31 @@ type Publication struct {
 	ContentHash string
 }
 
-// PublishAll publishes every recipient of every agreement the policy holds,
-// then rewrites the users.d file for the recipients allowed to read.
-func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
+// PublishAll publishes, of every recipient of every agreement the policy
+// holds, the shares that may have changed since the last publication (all of
+// them the first time), then rewrites the users.d file for the recipients
+// allowed to read. A share is due when the policy's revision or decision
+// changed, when its cut-off month moved, or when the changes log holds a
+// batch of a force it counts that may change a month it publishes: for an
+// aggregate share a month before the cut-off, for a record share any month.
+// A current month's trickle is due to no aggregate share.
+func (p *Publisher) PublishAll(ctx context.Context) (Report, error) { return p.publish(ctx, false) }
+
+// PublishFull rebuilds every share, whatever changed: what `pathwayhub
+// publish --full` runs, and what incremental publication is tested against.
+func (p *Publisher) PublishFull(ctx context.Context) (Report, error) { return p.publish(ctx, true) }
+
+// due is one recipient's decision in a publication and whether its share is
+// due.
+type due struct {
+	id, org  string
+	decision policy.Decision
+	grant    *policy.Grant
+	key      string // what the share was built from: policy revision and cut-off month
+	due      bool
+}
+
+func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	start := time.Now()
@@ -307,28 +343,17 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 			return rep, err
 		}
 	}
-	// Collapse the revisions once for every recipient's measures, rather
-	// than once per measure and recipient, keeping only what the published
-	// months can count (aggregateTables publishes the Months before the
-	// cut-off's month). Should that fail, the measures read the raw tables
-	// themselves, as before.
-	p.snapshot = p.opts.Database + snapshotSuffix
-	firstMonth := monthStart(now).AddDate(0, -p.opts.Months, 0)
-	snapStart := time.Now()
-	if err := store.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot, firstMonth); err != nil {
-		p.logger.Warn("snapshot failed; measures read the raw tables", "err", err)
-		p.snapshot = ""
-	} else {
-		rep.Snapshot = time.Since(snapStart)
-		p.logger.Info("publication snapshot taken", "database", p.snapshot, "from", firstMonth, "seconds", rep.Snapshot.Seconds())
-		// The copy is dropped once published: it is raw data outside the raw
-		// database, and stale by the next publication anyway.
-		defer func() {
-			if err := p.opts.Conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+p.snapshot); err != nil {
-				p.logger.Warn("drop snapshot", "err", err)
-			}
-		}()
+	changes, err := store.New(p.opts.Conn, p.opts.Database).ChangesSince(ctx, p.since)
+	if err != nil {
+		return rep, fmt.Errorf("share: %w", err)
 	}
+	rep.Full, rep.Changed = full || p.since.IsZero(), changes.From
+	cutoff := monthStart(now)
+
+	// Decide first, so that the snapshot is taken only when an aggregate
+	// share is due.
+	var plan []due
+	snapshot := false
 	seen := map[string]bool{}
 	for _, a := range p.opts.Policy.Agreements() {
 		for _, r := range a.Recipients {
@@ -336,28 +361,60 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 				continue
 			}
 			seen[r.ID] = true
-			pub, reasons, err := p.publishRecipient(ctx, r.ID, r.Org, now)
-			switch {
-			case err != nil:
+			d, grant, err := p.decide(ctx, r.ID, r.Org, now)
+			if err != nil {
 				errs = append(errs, fmt.Errorf("recipient %s: %w", r.ID, err))
 				p.metrics.runs.WithLabelValues("failure").Inc()
-			case pub == nil:
-				rep.Withdrawn[r.ID] = reasons
-				p.metrics.runs.WithLabelValues("withdrawn").Inc()
-			default:
-				rep.Published = append(rep.Published, *pub)
-				p.metrics.runs.WithLabelValues("success").Inc()
-				if passwords != nil {
-					pw, err := passwords.For(r.ID)
-					if err != nil {
-						return rep, err
-					}
-					db := Database(p.opts.Prefix, r.ID)
-					users = append(users, User{Name: db, Database: db, Password: pw})
-				}
+				delete(p.built, r.ID)
+				continue
 			}
+			u := due{id: r.ID, org: r.Org, decision: d, grant: grant, key: d.Revision + " " + cutoff.Format("2006-01")}
+			u.due = rep.Full || grant == nil || p.built[r.ID] != u.key || touched(changes.From, *grant, cutoff)
+			snapshot = snapshot || (u.due && grant != nil && grant.Granularity == policy.GranularityAggregate)
+			plan = append(plan, u)
 		}
 	}
+	if snapshot {
+		p.takeSnapshot(ctx, now, &rep)
+		defer p.dropSnapshot(ctx)
+	}
+	for _, u := range plan {
+		var pub *Publication
+		var reasons []string
+		if u.due {
+			pub, reasons, err = p.publishGranted(ctx, u.id, u.decision, u.grant, now)
+		}
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("recipient %s: %w", u.id, err))
+			p.metrics.runs.WithLabelValues("failure").Inc()
+			delete(p.built, u.id)
+			continue
+		case u.due && pub == nil:
+			rep.Withdrawn[u.id] = reasons
+			p.metrics.runs.WithLabelValues("withdrawn").Inc()
+			delete(p.built, u.id)
+			continue
+		case u.due:
+			rep.Published = append(rep.Published, *pub)
+			p.metrics.runs.WithLabelValues("success").Inc()
+			p.built[u.id] = u.key
+		default:
+			rep.Skipped = append(rep.Skipped, u.id)
+			p.metrics.runs.WithLabelValues("unchanged").Inc()
+		}
+		if passwords != nil {
+			pw, err := passwords.For(u.id)
+			if err != nil {
+				return rep, err
+			}
+			db := Database(p.opts.Prefix, u.id)
+			users = append(users, User{Name: db, Database: db, Password: pw})
+		}
+	}
+	// A batch logged during this publication has logged_at at or after
+	// ReadAt less a second (the clock's resolution): the next one reads it.
+	p.since = changes.ReadAt.Add(-time.Second)
 	if p.opts.UsersFile != "" {
 		if err := p.writeUsers(ctx, users); err != nil {
 			errs = append(errs, err)
@@ -367,7 +424,56 @@ func (p *Publisher) PublishAll(ctx context.Context) (Report, error) {
 	if len(errs) == 0 {
 		p.metrics.lastSuccess.Set(float64(now.Unix()))
 	}
+	p.logger.Info("publication done", "full", rep.Full, "published", len(rep.Published), "unchanged", len(rep.Skipped),
+		"withdrawn", len(rep.Withdrawn), "changed_forces", len(rep.Changed), "seconds", time.Since(start).Seconds())
 	return rep, errors.Join(errs...)
+}
+
+// touched reports whether the changes log's entries (each force's first
+// changed month) reach a share of grant whose published months end before
+// cutoff: a force the grant counts (any force when it is scoped by region or
+// district alone), at any month for a record share, before the cut-off for
+// an aggregate one.
+func touched(changed map[string]time.Time, g policy.Grant, cutoff time.Time) bool {
+	for f, from := range changed {
+		if len(g.Forces) > 0 && !slices.Contains(g.Forces, f) {
+			continue
+		}
+		if g.Granularity == policy.GranularityRecord || from.Before(cutoff) {
+			return true
+		}
+	}
+	return false
+}
+
+// takeSnapshot collapses the revisions once for every due recipient's
+// measures, rather than once per measure and recipient, keeping only what
+// the published months can count (aggregateTables publishes the Months
+// before the cut-off's month). Should that fail, the measures read the raw
+// tables themselves. The copy is dropped when the publication ends (see
+// dropSnapshot): it is raw data outside the raw database.
+func (p *Publisher) takeSnapshot(ctx context.Context, now time.Time, rep *Report) {
+	p.snapshot = p.opts.Database + snapshotSuffix
+	firstMonth := monthStart(now).AddDate(0, -p.opts.Months, 0)
+	snapStart := time.Now()
+	if err := store.Snapshot(ctx, p.opts.Conn, p.opts.Database, p.snapshot, firstMonth); err != nil {
+		p.logger.Warn("snapshot failed; measures read the raw tables", "err", err)
+		p.snapshot = ""
+		return
+	}
+	rep.Snapshot = time.Since(snapStart)
+	p.logger.Info("publication snapshot taken", "database", p.snapshot, "from", firstMonth, "seconds", rep.Snapshot.Seconds())
+}
+
+// dropSnapshot drops the publication's snapshot, if it took one.
+func (p *Publisher) dropSnapshot(ctx context.Context) {
+	if p.snapshot == "" {
+		return
+	}
+	if err := p.opts.Conn.Exec(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+p.snapshot); err != nil {
+		p.logger.Warn("drop snapshot", "err", err)
+	}
+	p.snapshot = ""
 }
 
 func (p *Publisher) writeUsers(ctx context.Context, users []User) error {
@@ -399,19 +505,38 @@ func (p *Publisher) writeUsers(ctx context.Context, users []User) error {
 // it. It returns a nil publication and the policy's reasons when the
 // recipient may read nothing; its share database is then dropped.
 func (p *Publisher) publishRecipient(ctx context.Context, id, org string, now time.Time) (*Publication, []string, error) {
-	start := time.Now()
-	d, err := p.opts.Policy.Decide(ctx, policy.Input{Action: policy.ActionRead, Org: org, Recipient: id, Time: now})
+	d, grant, err := p.decide(ctx, id, org, now)
 	if err != nil {
 		return nil, nil, err
 	}
-	var grant *policy.Grant
+	return p.publishGranted(ctx, id, d, grant, now)
+}
+
+// decide asks the policy what recipient id may read now, and returns the
+// decision and the recipient's grant (nil when it may read nothing).
+func (p *Publisher) decide(ctx context.Context, id, org string, now time.Time) (policy.Decision, *policy.Grant, error) {
+	d, err := p.opts.Policy.Decide(ctx, policy.Input{Action: policy.ActionRead, Org: org, Recipient: id, Time: now})
+	if err != nil {
+		return d, nil, err
+	}
+	if !d.Allow {
+		return d, nil, nil
+	}
 	for i := range d.Grants {
 		if d.Grants[i].Recipient == id {
-			grant = &d.Grants[i]
+			return d, &d.Grants[i], nil
 		}
 	}
+	return d, nil, nil
+}
+
+// publishGranted publishes what decision d grants recipient id, or, when
+// grant is nil, drops its share and returns the policy's reasons.
+func (p *Publisher) publishGranted(ctx context.Context, id string, d policy.Decision, grant *policy.Grant, now time.Time) (*Publication, []string, error) {
+	start := time.Now()
+	var err error
 	db := Database(p.opts.Prefix, id)
-	if !d.Allow || grant == nil {
+	if grant == nil {
 		if err := p.opts.Conn.Exec(ctx, "DROP DATABASE IF EXISTS "+db); err != nil {
 			return nil, nil, fmt.Errorf("share: withdraw %s: %w", db, err)
 		}

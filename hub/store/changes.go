@@ -1,0 +1,104 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/ext"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+)
+
+// LogChanges writes the changes log rows of a batch about to be stored as
+// submissionID (see schemas/migrations/0005_changes.sql): for each force, the
+// first month the batch may change, from the earliest of earliest[force]
+// (the batch's own call_received times, for incidents) and the call_received
+// of every revision stored for keys. Call it before storing the batch.
+func (s *Store) LogChanges(ctx context.Context, submissionID string, keys []IncidentKey, earliest map[string]time.Time) error {
+	first := make(map[string]time.Time, len(earliest))
+	for f, t := range earliest {
+		first[f] = t
+	}
+	if len(keys) > 0 {
+		t, err := ext.NewTable("keys", ext.Column("force_id", "String"), ext.Column("incident_ref", "String"))
+		if err != nil {
+			return fmt.Errorf("store: log changes: %w", err)
+		}
+		for _, k := range keys {
+			if err := t.Append(k.ForceID, k.IncidentRef); err != nil {
+				return fmt.Errorf("store: log changes: %w", err)
+			}
+		}
+		rows, err := s.conn.Query(chdb.WithExternal(ctx, t), "SELECT force_id, min(call_received) FROM "+s.db+
+			".incidents WHERE (force_id, incident_ref) IN (SELECT force_id, incident_ref FROM keys) GROUP BY force_id")
+		if err != nil {
+			return fmt.Errorf("store: log changes: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var f string
+			var at time.Time
+			if err := rows.Scan(&f, &at); err != nil {
+				return fmt.Errorf("store: log changes: %w", err)
+			}
+			if cur, ok := first[f]; !ok || at.Before(cur) {
+				first[f] = at
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("store: log changes: %w", err)
+		}
+	}
+	if len(first) == 0 {
+		return nil // a trust's updates to incidents the hub does not hold yet
+	}
+	b, err := s.conn.PrepareBatch(ctx, "INSERT INTO "+s.db+".changes (submission_id, force_id, from_month)")
+	if err != nil {
+		return fmt.Errorf("store: log changes: %w", err)
+	}
+	defer func() { _ = b.Abort() }()
+	for f, t := range first {
+		u := t.UTC()
+		if err := b.Append(submissionID, f, time.Date(u.Year(), u.Month(), 1, 0, 0, 0, 0, time.UTC)); err != nil {
+			return fmt.Errorf("store: log changes: %w", err)
+		}
+	}
+	if err := b.Send(); err != nil {
+		return fmt.Errorf("store: log changes: %w", err)
+	}
+	return nil
+}
+
+// Changes are what the changes log holds since a time: for each force, the
+// first month its stored batches may have changed.
+type Changes struct {
+	// From is the first changed month of each force with changes.
+	From map[string]time.Time
+	// ReadAt is the server's clock when the log was read: pass it, less a
+	// second, as since next time.
+	ReadAt time.Time
+}
+
+// ChangesSince reads the changes log rows logged at or after since (every
+// row when since is zero).
+func (s *Store) ChangesSince(ctx context.Context, since time.Time) (Changes, error) {
+	out := Changes{From: map[string]time.Time{}}
+	if err := s.conn.QueryRow(ctx, "SELECT now()").Scan(&out.ReadAt); err != nil {
+		return out, fmt.Errorf("store: changes: %w", err)
+	}
+	rows, err := s.conn.Query(ctx, "SELECT force_id, min(from_month) FROM "+s.db+".changes WHERE logged_at >= ? GROUP BY force_id", since.UTC())
+	if err != nil {
+		return out, fmt.Errorf("store: changes: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f string
+		var m time.Time
+		if err := rows.Scan(&f, &m); err != nil {
+			return out, fmt.Errorf("store: changes: %w", err)
+		}
+		out.From[f] = m.UTC()
+	}
+	return out, rows.Err()
+}
