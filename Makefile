@@ -271,7 +271,8 @@ bench: ## Full benchmarks (many minutes): writes var/bench/report.md and report.
 .PHONY: bench-smoke
 bench-smoke: ## Seconds-long run of the benchmark harness at tiny scale (what CI runs).
 	$(GO) run ./cmd/pathwaybench -dir var/bench-smoke -clients 2 -batch-sizes 10,50 -records-per-client 100 \
-		-national 3000 -years 1 -panel-runs 2 -cost-time 20ms
+		-national 3000 -years 1 -panel-runs 2 -cost-time 20ms \
+		-freshness-period 1s -freshness-trickle 3s -idle-window 1s
 
 .PHONY: clean
 clean: ## Remove ./var and ./.cache.

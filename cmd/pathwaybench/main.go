@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,35 +35,18 @@ func run() int {
 	steps := flag.String("steps", strings.Join(benchmark.Steps, ","), "comma-separated measurements to run, of "+strings.Join(benchmark.Steps, ", "))
 	flag.BoolVar(&cfg.KeepClickHouse, "keep", false, "keep the ClickHouse data directory (DIR/clickhouse) after the run, to query the loaded data by hand")
 	flag.BoolVar(&cfg.ReuseNational, "reuse", false, "start from the ClickHouse data directory a -keep run left, skipping the national load when its data is there")
+	flag.DurationVar(&cfg.FreshnessPeriod, "freshness-period", 10*time.Second, "freshness step: how often each force sends an incident")
+	flag.DurationVar(&cfg.FreshnessTrickle, "freshness-trickle", 70*time.Second, "freshness step: how long the trickle runs (a publication is measured after a minute of it)")
+	flag.DurationVar(&cfg.IdleWindow, "idle-window", 30*time.Second, "freshness step: how long CPU is measured while nothing arrives")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (with the hub in-process: of the hub too) to this file")
 	memProfile := flag.String("memprofile", "", "write an allocation profile of this process (with the hub in-process: of the hub too) to this file at the end")
 	flag.Parse()
-	if *memProfile != "" {
-		defer func() {
-			f, err := os.Create(*memProfile)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, "pathwaybench:", err)
-				return
-			}
-			defer f.Close()
-			if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-				fmt.Fprintln(os.Stderr, "pathwaybench:", err)
-			}
-		}()
+	stopProfiles, err := startProfiles(*cpuProfile, *memProfile)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "pathwaybench:", err)
+		return 1
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
-			return 1
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			fmt.Fprintln(os.Stderr, "pathwaybench:", err)
-			return 1
-		}
-		defer pprof.StopCPUProfile()
-	}
+	defer stopProfiles()
 	for s := range strings.SplitSeq(*steps, ",") {
 		if s = strings.TrimSpace(s); !slices.Contains(benchmark.Steps, s) {
 			fmt.Fprintf(os.Stderr, "pathwaybench: unknown step %q (steps: %s)\n", s, strings.Join(benchmark.Steps, ", "))

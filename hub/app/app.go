@@ -76,6 +76,8 @@ type Info struct {
 	// Publish publishes every share now (as the schedule would) and reports
 	// what it did.
 	Publish func(ctx context.Context) (share.Report, error)
+	// PublishFull rebuilds every share now, whatever changed.
+	PublishFull func(ctx context.Context) (share.Report, error)
 	// Policy is the policy engine in force, e.g. to reload it or read its
 	// revision.
 	Policy *policy.Engine
@@ -181,7 +183,7 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 		URL: h.info.URL, MetricsURL: h.info.MetricsURL,
 		ClickHouseAddr: chAddr, ClickHouseUser: h.cfg.ClickHouse.Username, ClickHousePassword: h.cfg.ClickHouse.Password,
 		Database: h.cfg.ClickHouse.Database, UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: h.cfg.Shares.Prefix,
-		Publish: h.svc.publisher.PublishAll, Policy: h.svc.policy,
+		Publish: h.svc.publisher.PublishAll, PublishFull: h.svc.publisher.PublishFull, Policy: h.svc.policy,
 	}
 	h.credReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pathwayhub_credentials_reloads_total", Help: "Reloads of the credentials file, by outcome (a failed one keeps the previous credentials).",

@@ -73,8 +73,9 @@ func (s *Store) LogChanges(ctx context.Context, submissionID string, keys []Inci
 // Changes are what the changes log holds since a time: for each force, the
 // first month its stored batches may have changed.
 type Changes struct {
-	// From is the first changed month of each force with changes.
-	From map[string]time.Time
+	// From is the first changed month of each force with changes, and
+	// Latest when its last change was logged.
+	From, Latest map[string]time.Time
 	// ReadAt is the server's clock when the log was read: pass it, less a
 	// second, as since next time.
 	ReadAt time.Time
@@ -83,22 +84,22 @@ type Changes struct {
 // ChangesSince reads the changes log rows logged at or after since (every
 // row when since is zero).
 func (s *Store) ChangesSince(ctx context.Context, since time.Time) (Changes, error) {
-	out := Changes{From: map[string]time.Time{}}
+	out := Changes{From: map[string]time.Time{}, Latest: map[string]time.Time{}}
 	if err := s.conn.QueryRow(ctx, "SELECT now()").Scan(&out.ReadAt); err != nil {
 		return out, fmt.Errorf("store: changes: %w", err)
 	}
-	rows, err := s.conn.Query(ctx, "SELECT force_id, min(from_month) FROM "+s.db+".changes WHERE logged_at >= ? GROUP BY force_id", since.UTC())
+	rows, err := s.conn.Query(ctx, "SELECT force_id, min(from_month), max(logged_at) FROM "+s.db+".changes WHERE logged_at >= ? GROUP BY force_id", since.UTC())
 	if err != nil {
 		return out, fmt.Errorf("store: changes: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var f string
-		var m time.Time
-		if err := rows.Scan(&f, &m); err != nil {
+		var m, latest time.Time
+		if err := rows.Scan(&f, &m, &latest); err != nil {
 			return out, fmt.Errorf("store: changes: %w", err)
 		}
-		out.From[f] = m.UTC()
+		out.From[f], out.Latest[f] = m.UTC(), latest.UTC()
 	}
 	return out, rows.Err()
 }

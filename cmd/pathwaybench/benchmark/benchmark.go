@@ -48,9 +48,16 @@ type Config struct {
 	CostRecords int
 	// CostTime bounds each per-record cost benchmark (default 1 second).
 	CostTime time.Duration
-	// Steps are the measurements to run, of "ingest", "costs" and
-	// "national" (default all three).
+	// Steps are the measurements to run, of "ingest", "costs", "national"
+	// and "freshness" (default all four). Freshness runs on the national
+	// data: alone, with ReuseNational, on the data a kept run loaded.
 	Steps []string
+	// FreshnessPeriod is how often each force sends an incident in the
+	// freshness step (default 10 s); FreshnessTrickle how long the trickle
+	// runs (default 70 s: the publication measured runs after a minute of
+	// it, or at the end of a shorter one); IdleWindow how long idle CPU is
+	// measured (default 30 s).
+	FreshnessPeriod, FreshnessTrickle, IdleWindow time.Duration
 	// KeepClickHouse leaves the run's ClickHouse data directory in place
 	// afterwards, e.g. to query the national data by hand.
 	KeepClickHouse bool
@@ -68,7 +75,7 @@ type Config struct {
 }
 
 // Steps are the measurements a run can make, in the order it makes them.
-var Steps = []string{"ingest", "costs", "national"}
+var Steps = []string{"ingest", "costs", "national", "freshness"}
 
 func (c *Config) defaults() {
 	if c.Clients <= 0 {
@@ -97,6 +104,15 @@ func (c *Config) defaults() {
 	}
 	if len(c.Steps) == 0 {
 		c.Steps = Steps
+	}
+	if c.FreshnessPeriod <= 0 {
+		c.FreshnessPeriod = 10 * time.Second
+	}
+	if c.FreshnessTrickle <= 0 {
+		c.FreshnessTrickle = 70 * time.Second
+	}
+	if c.IdleWindow <= 0 {
+		c.IdleWindow = 30 * time.Second
 	}
 	if c.Progress == nil {
 		c.Progress = io.Discard
@@ -188,6 +204,7 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 		{"ingest", runIngest},
 		{"costs", runCosts},
 		{"national", runNational},
+		{"freshness", runFreshness},
 	}
 	for _, s := range steps {
 		if !slices.Contains(cfg.Steps, s.name) {

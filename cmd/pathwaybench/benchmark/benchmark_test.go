@@ -19,6 +19,7 @@ func TestSmoke(t *testing.T) {
 	_, path, err := benchmark.Run(t.Context(), benchmark.Config{
 		Dir: dir, Clients: 2, BatchSizes: []int{10, 50}, RecordsPerClient: 100,
 		NationalIncidents: 3000, Years: 1, PanelRuns: 2, CostRecords: 50, CostTime: 20 * time.Millisecond,
+		FreshnessPeriod: time.Second, FreshnessTrickle: 3 * time.Second, IdleWindow: time.Second,
 		Command: []string{"go", "test", "./cmd/pathwaybench/benchmark"},
 	})
 	if err != nil {
@@ -46,7 +47,8 @@ func TestSmoke(t *testing.T) {
 		{"costs", len(rep.Costs) == 6},
 		{"national", rep.National != nil && rep.National.Incidents > 0 && rep.National.Recipients == 11 && rep.National.DiskBytes > 0},
 		{"panels", rep.National != nil && len(rep.National.Panels) > 0},
-		{"targets", len(rep.Targets) == 5},
+		{"targets", len(rep.Targets) == 9},
+		{"freshness", rep.Freshness != nil && rep.Freshness.Samples > 0 && rep.Freshness.Unseen == 0 && rep.Freshness.FullPublishSeconds > 0 && rep.Freshness.IdleSeconds > 0},
 		{"notes", len(rep.Notes) > 0},
 	}
 	for _, c := range checks {

@@ -25,12 +25,13 @@ type Report struct {
 	Ingest     []Ingest `json:"ingest"`
 	// HubPeakRSSBytes is the hub's VmHWM after the ingest runs;
 	// HubInProcess says it was measured on the harness's own process.
-	HubPeakRSSBytes int64     `json:"hub_peak_rss_bytes"`
-	HubInProcess    bool      `json:"hub_in_process"`
-	Costs           []Cost    `json:"costs"`
-	National        *National `json:"national,omitempty"`
-	Targets         []Target  `json:"targets"`
-	Notes           []string  `json:"notes"`
+	HubPeakRSSBytes int64      `json:"hub_peak_rss_bytes"`
+	HubInProcess    bool       `json:"hub_in_process"`
+	Costs           []Cost     `json:"costs"`
+	National        *National  `json:"national,omitempty"`
+	Freshness       *Freshness `json:"freshness,omitempty"`
+	Targets         []Target   `json:"targets"`
+	Notes           []string   `json:"notes"`
 }
 
 // Machine describes where the run happened.
@@ -165,7 +166,28 @@ func targets(r *Report) []Target {
 		pub.Value, pub.Measured, pub.Pass = r.National.PublishSeconds, true, r.National.PublishSeconds < 300
 	}
 	out = append(out, pub)
-	return out
+	return append(out, freshnessTargets(r.Freshness, r.Machine.NProc)...)
+}
+
+// freshnessTargets are the targets of real time at national scale, each
+// beside the machine's core count.
+func freshnessTargets(f *Freshness, cores int) []Target {
+	on := fmt.Sprintf(" (%d cores)", cores)
+	visible := Target{Name: "submit acknowledged to the supervisors' share and live state, p95" + on, Limit: "<= 10 s", Unit: "s"}
+	incremental := Target{Name: "incremental publication after a minute of trickle from every force" + on, Limit: "<= 5 s", Unit: "s"}
+	full := Target{Name: "full publication (every share rebuilt)" + on, Limit: "<= 60 s", Unit: "s"}
+	idle := Target{Name: "CPU of hub and ClickHouse while no data arrives, % of one core" + on, Limit: "near zero (<= 5 %)", Unit: "%"}
+	if f != nil {
+		visible.Value, visible.Measured = f.Visible.P95/1e3, f.Samples > 0
+		visible.Pass = visible.Measured && visible.Value <= 10 && f.Unseen == 0
+		incremental.Value, incremental.Measured = f.IncrementalPublishSeconds, true
+		incremental.Pass = incremental.Value <= 5
+		full.Value, full.Measured = f.FullPublishSeconds, f.FullPublishSeconds > 0
+		full.Pass = full.Measured && full.Value <= 60
+		idle.Value, idle.Measured = f.IdleCPUPercent, f.IdleSeconds > 0
+		idle.Pass = idle.Measured && idle.Value <= 5
+	}
+	return []Target{visible, incremental, full, idle}
 }
 
 // machine describes this machine and the ClickHouse server.
@@ -277,6 +299,8 @@ func (r *Report) Markdown() string {
 	w("")
 	r.nationalMarkdown(w)
 	w("")
+	r.freshnessMarkdown(w)
+	w("")
 	w("## Notes")
 	w("")
 	for _, n := range r.Notes {
@@ -359,4 +383,26 @@ func panelRuns(results []PanelResult) int {
 		runs = max(runs, p.Runs)
 	}
 	return runs
+}
+
+func (r *Report) freshnessMarkdown(w func(string, ...any)) {
+	w("## Freshness (real time at national scale)")
+	w("")
+	f := r.Freshness
+	if f == nil {
+		w("Not measured in this run (`-steps freshness`, on the national data; `-reuse` to run it alone on kept data).")
+		return
+	}
+	w("A hub on the national data with the national agreement and a supervisors' record share for each of the %d forces; every", f.Forces)
+	w("force submits one new open detention every %.0f s (spread over the period) for %.0f s.", f.PeriodSeconds, f.TrickleSeconds)
+	w("")
+	w("| Measure | Value |")
+	w("|---|---|")
+	w("| submit acknowledged → in the force's supervisors' share (incidents and live), %d samples | p50 %.2f s, p95 %.2f s, max %.2f s; %d not seen within a minute |",
+		f.Samples, f.Visible.P50/1e3, f.Visible.P95/1e3, f.Visible.Max/1e3, f.Unseen)
+	w("| publication after a minute of trickle | %.2f s (%d shares written, %d record shares refreshed in place, %d unchanged) |",
+		f.IncrementalPublishSeconds, f.IncrementalPublished, f.IncrementalRefreshed, f.IncrementalSkipped)
+	w("| the hub's first publication (every share, at start) | %.1f s |", f.StartPublishSeconds)
+	w("| full publication after the trickle (`PublishFull`) | %.1f s |", f.FullPublishSeconds)
+	w("| CPU of hub and ClickHouse while nothing arrives, over %.0f s | %.1f %% of one core |", f.IdleSeconds, f.IdleCPUPercent)
 }

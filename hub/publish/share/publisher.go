@@ -85,9 +85,11 @@ type Publisher struct {
 	metrics *metrics
 	notify  chan struct{}
 	mu      sync.Mutex // one publication of every share at a time
-	// recordsMu serialises the writing of record shares, which the fast
-	// path (RunRecords) and PublishAll both do.
-	recordsMu sync.Mutex
+	// shareMu holds a lock per record share, which the fast path
+	// (RunRecords) and PublishAll both write: one writer per share at a
+	// time, several shares at once.
+	shareMu   sync.Mutex
+	shares    map[string]*sync.Mutex
 	records   chan struct{} // a NotifyRecords is pending
 	pendingMu sync.Mutex
 	pending   map[string]bool // forces whose record shares are due
@@ -101,6 +103,11 @@ type Publisher struct {
 	// changes log was last read, less a second. Both are set under mu.
 	built map[string]string
 	since time.Time
+	// recordsAt is, for each record share the fast path refreshed, the
+	// server's clock before it read: the share reflects every change logged
+	// before then.
+	atMu      sync.Mutex
+	recordsAt map[string]time.Time
 }
 
 // The defaults of Options, taken where a field is zero. hub/config's
@@ -153,7 +160,8 @@ func New(opts Options) (*Publisher, error) {
 		return nil, err
 	}
 	return &Publisher{opts: opts, logger: logger.With("component", "share"), metrics: m, notify: make(chan struct{}, 1),
-		records: make(chan struct{}, 1), pending: map[string]bool{}, built: map[string]string{}}, nil
+		records: make(chan struct{}, 1), pending: map[string]bool{}, built: map[string]string{},
+		recordsAt: map[string]time.Time{}, shares: map[string]*sync.Mutex{}}, nil
 }
 
 // Notify asks for a publication soon: after Debounce of quiet, or MaxDelay at
@@ -163,74 +171,6 @@ func (p *Publisher) Notify() {
 	case p.notify <- struct{}{}:
 	default:
 	}
-}
-
-// NotifyRecords asks for the record shares (a force's supervisors' incidents
-// and live tables) of these forces, or of every force when forces is nil, to
-// be published again within RecordsDebounce. The live monitor calls it after
-// its state changed. It never blocks.
-func (p *Publisher) NotifyRecords(forces []string) {
-	p.pendingMu.Lock()
-	if forces == nil {
-		p.allDue = true
-	}
-	for _, f := range forces {
-		p.pending[f] = true
-	}
-	p.pendingMu.Unlock()
-	select {
-	case p.records <- struct{}{}:
-	default:
-	}
-}
-
-// RunRecords is the supervisors' fast path: it publishes the record shares
-// NotifyRecords names, apart from and while the aggregate publication runs,
-// until ctx is done. A failure is logged; the next notification or
-// publication tries again.
-func (p *Publisher) RunRecords(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-p.records:
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(RecordsDebounce):
-		}
-		p.pendingMu.Lock()
-		forces, all := p.pending, p.allDue
-		p.pending, p.allDue = map[string]bool{}, false
-		p.pendingMu.Unlock()
-		if err := p.PublishRecords(ctx, forces, all); err != nil && ctx.Err() == nil {
-			p.logger.Error("record shares failed", "err", err)
-		}
-	}
-}
-
-// PublishRecords publishes the record shares whose forces include one of
-// forces (every record share with all).
-func (p *Publisher) PublishRecords(ctx context.Context, forces map[string]bool, all bool) error {
-	now := p.opts.Now().UTC().Truncate(time.Second)
-	seen := map[string]bool{}
-	var errs []error
-	for _, a := range p.opts.Policy.Agreements() {
-		for _, r := range a.Recipients {
-			if seen[r.ID] || r.Granularity != policy.GranularityRecord {
-				continue
-			}
-			seen[r.ID] = true
-			if !all && !slices.ContainsFunc(r.Scope.Forces, func(f string) bool { return forces[f] }) {
-				continue
-			}
-			if _, _, err := p.publishRecipient(ctx, r.ID, r.Org, now); err != nil {
-				errs = append(errs, fmt.Errorf("recipient %s: %w", r.ID, err))
-			}
-		}
-	}
-	return errors.Join(errs...)
 }
 
 // Run publishes at start, on the schedule, and shortly after notifications,
@@ -275,9 +215,14 @@ type Report struct {
 	Changed map[string]time.Time
 	// Published are the recipients whose shares were written.
 	Published []Publication
+	// Refreshed are the record shares whose incidents and live tables were
+	// brought up to date in place (as the supervisors' fast path does),
+	// because a change to their forces had not reached them yet.
+	Refreshed []string
 	// Skipped are the recipients whose shares nothing had changed since
 	// they were last written: same policy revision, same cut-off month, no
-	// change to a force and month they count.
+	// change to a force and month they count (or, for a record share, none
+	// the fast path had not applied).
 	Skipped []string
 	// Withdrawn are the recipients refused by the policy, whose shares were
 	// removed, with the policy's reasons.
@@ -325,7 +270,8 @@ type due struct {
 	decision policy.Decision
 	grant    *policy.Grant
 	key      string // what the share was built from: policy revision and cut-off month
-	due      bool
+	due      bool   // the share is published again
+	refresh  bool   // (a record share) its tables are refreshed in place
 }
 
 func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
@@ -369,7 +315,17 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 				continue
 			}
 			u := due{id: r.ID, org: r.Org, decision: d, grant: grant, key: d.Revision + " " + cutoff.Format("2006-01")}
-			u.due = rep.Full || grant == nil || p.built[r.ID] != u.key || touched(changes.From, *grant, cutoff)
+			u.due = rep.Full || grant == nil || p.built[r.ID] != u.key
+			if !u.due && touched(changes.From, *grant, cutoff) {
+				// A record share the fast path has refreshed since the
+				// last change to its forces needs nothing; one it has not
+				// is refreshed the same way here.
+				if grant.Granularity == policy.GranularityRecord {
+					u.refresh = !p.covered(r.ID, *grant, changes.Latest)
+				} else {
+					u.due = true
+				}
+			}
 			snapshot = snapshot || (u.due && grant != nil && grant.Granularity == policy.GranularityAggregate)
 			plan = append(plan, u)
 		}
@@ -381,8 +337,11 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	for _, u := range plan {
 		var pub *Publication
 		var reasons []string
-		if u.due {
+		switch {
+		case u.due:
 			pub, reasons, err = p.publishGranted(ctx, u.id, u.decision, u.grant, now)
+		case u.refresh:
+			err = p.refreshRecipient(ctx, u.id, u.org, now, changes.ReadAt)
 		}
 		switch {
 		case err != nil:
@@ -399,6 +358,12 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 			rep.Published = append(rep.Published, *pub)
 			p.metrics.runs.WithLabelValues("success").Inc()
 			p.built[u.id] = u.key
+			if u.grant.Granularity == policy.GranularityRecord {
+				p.setRecordsAt(u.id, changes.ReadAt)
+			}
+		case u.refresh:
+			rep.Refreshed = append(rep.Refreshed, u.id)
+			p.metrics.runs.WithLabelValues("refreshed").Inc()
 		default:
 			rep.Skipped = append(rep.Skipped, u.id)
 			p.metrics.runs.WithLabelValues("unchanged").Inc()
@@ -427,6 +392,17 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	p.logger.Info("publication done", "full", rep.Full, "published", len(rep.Published), "unchanged", len(rep.Skipped),
 		"withdrawn", len(rep.Withdrawn), "changed_forces", len(rep.Changed), "seconds", time.Since(start).Seconds())
 	return rep, errors.Join(errs...)
+}
+
+// covered reports whether the fast path has refreshed record share id
+// since the last change logged for each of the grant's forces.
+func (p *Publisher) covered(id string, g policy.Grant, latest map[string]time.Time) bool {
+	for _, f := range g.Forces {
+		if at, ok := latest[f]; ok && !p.recordsCover(id, at) {
+			return false
+		}
+	}
+	return true
 }
 
 // touched reports whether the changes log's entries (each force's first
@@ -556,10 +532,10 @@ func (p *Publisher) publishGranted(ctx context.Context, id string, d policy.Deci
 	case policy.GranularityAggregate:
 		tables, err = p.aggregateTables(ctx, *grant, pub)
 	case policy.GranularityRecord:
-		// Built and written under recordsMu, so that of the fast path and
-		// PublishAll, the later reading of the live state is written last.
-		p.recordsMu.Lock()
-		defer p.recordsMu.Unlock()
+		// Built and written under the share's lock, so that of the fast
+		// path and PublishAll, the later reading of the live state is
+		// written last.
+		defer p.lockShare(id)()
 		tables, err = p.recordTables(ctx, *grant, pub)
 	default:
 		err = fmt.Errorf("share: recipient %s: unknown granularity %q", id, grant.Granularity)

@@ -375,6 +375,9 @@ func (s *Server) DataDir() string { return s.layout.Dir }
 // placed there while it runs, so users can be added without a restart.
 func (s *Server) UsersDir() string { return s.layout.UsersDir }
 
+// Pid is the server process's id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Done returns a channel closed when the server process has exited.
 func (s *Server) Done() <-chan struct{} { return s.done }
 
