@@ -16,11 +16,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "pathwayhub_share_publications_total",
-			Help: "Recipient publications by outcome: success, withdrawn (the policy refused the recipient) or failure.",
+			Help: "Recipients per publication by outcome: success (written), refreshed (a record share brought up to date in place), unchanged (nothing it counts changed), withdrawn (the policy refused the recipient) or failure.",
 		}, []string{"outcome"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "pathwayhub_share_publish_seconds",
-			Help:    "Time to publish every recipient's share.",
+			Help:    "Time of each publication (every recipient decided; the shares a change reaches written).",
 			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
 		}),
 		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
