@@ -35,6 +35,8 @@ func (p *Publisher) NotifyRecords(forces []string) {
 // until ctx is done. A failure is logged; the next notification or
 // publication tries again.
 func (p *Publisher) RunRecords(ctx context.Context) error {
+	p.fastPath.Store(true)
+	defer p.fastPath.Store(false)
 	for {
 		select {
 		case <-ctx.Done():

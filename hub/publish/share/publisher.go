@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -108,6 +109,8 @@ type Publisher struct {
 	// before then.
 	atMu      sync.Mutex
 	recordsAt map[string]time.Time
+	// fastPath is true while RunRecords runs.
+	fastPath atomic.Bool
 }
 
 // The defaults of Options, taken where a field is zero. hub/config's
@@ -219,6 +222,9 @@ type Report struct {
 	// brought up to date in place (as the supervisors' fast path does),
 	// because a change to their forces had not reached them yet.
 	Refreshed []string
+	// Delegated are the record shares left to the supervisors' fast path,
+	// which runs and had a change to apply to them.
+	Delegated []string
 	// Skipped are the recipients whose shares nothing had changed since
 	// they were last written: same policy revision, same cut-off month, no
 	// change to a force and month they count (or, for a record share, none
@@ -272,6 +278,8 @@ type due struct {
 	key      string // what the share was built from: policy revision and cut-off month
 	due      bool   // the share is published again
 	refresh  bool   // (a record share) its tables are refreshed in place
+	// delegated (a record share) is left to the running fast path.
+	delegated bool
 }
 
 func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
@@ -318,10 +326,18 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 			u.due = rep.Full || grant == nil || p.built[r.ID] != u.key
 			if !u.due && touched(changes.From, *grant, cutoff) {
 				// A record share the fast path has refreshed since the
-				// last change to its forces needs nothing; one it has not
-				// is refreshed the same way here.
+				// last change to its forces needs nothing. One it has not
+				// is left to it when it runs (it has been told, or is
+				// told now), else refreshed the same way here.
 				if grant.Granularity == policy.GranularityRecord {
-					u.refresh = !p.covered(r.ID, *grant, changes.Latest)
+					if !p.covered(r.ID, *grant, changes.Latest) {
+						if p.fastPath.Load() {
+							p.NotifyRecords(grant.Forces)
+							u.delegated = true
+						} else {
+							u.refresh = true
+						}
+					}
 				} else {
 					u.due = true
 				}
@@ -364,6 +380,8 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 		case u.refresh:
 			rep.Refreshed = append(rep.Refreshed, u.id)
 			p.metrics.runs.WithLabelValues("refreshed").Inc()
+		case u.delegated:
+			rep.Delegated = append(rep.Delegated, u.id)
 		default:
 			rep.Skipped = append(rep.Skipped, u.id)
 			p.metrics.runs.WithLabelValues("unchanged").Inc()
