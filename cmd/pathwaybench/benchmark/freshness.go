@@ -95,7 +95,12 @@ func runFreshness(ctx context.Context, e *env) error {
 	go func() {
 		done <- app.Run(hubCtx, app.Options{Config: cfg, Logger: e.cfg.Logger, Credentials: creds, Ready: func(i app.Info) { ready <- i }})
 	}()
-	defer func() { stopHub(); <-done }()
+	defer func() {
+		stopHub()
+		if err := <-done; err != nil {
+			e.progress("freshness: the hub stopped with: %v", err)
+		}
+	}()
 	var info app.Info
 	select {
 	case info = <-ready:
@@ -265,16 +270,16 @@ func (e *env) templates(ctx context.Context) (map[string]*pathwayv1.IncidentReco
 		return nil, err
 	}
 	// A force without a detention (at small scale) borrows another's.
-	var any *pathwayv1.IncidentRecord
+	var other *pathwayv1.IncidentRecord
 	for _, r := range out {
-		any = r
+		other = r
 	}
-	if any == nil {
+	if other == nil {
 		return nil, errors.New("no s136 incident in the national data")
 	}
 	for _, f := range nationalForces {
 		if out[f.id] == nil {
-			out[f.id] = proto.Clone(any).(*pathwayv1.IncidentRecord)
+			out[f.id] = proto.Clone(other).(*pathwayv1.IncidentRecord)
 		}
 	}
 	return out, nil
@@ -351,7 +356,7 @@ func (w *watcher) finish(context.Context) { close(w.final) }
 
 // run polls every 100 ms until finish has been called and nothing is
 // pending, or a minute after finish.
-func (w *watcher) run(context.Context) error {
+func (w *watcher) run(ctx context.Context) error {
 	var deadline <-chan time.Time
 	for {
 		select {
@@ -373,7 +378,7 @@ func (w *watcher) run(context.Context) error {
 			default:
 			}
 		}
-		if err := w.poll(); err != nil {
+		if err := w.poll(ctx); err != nil {
 			return err
 		}
 		w.mu.Lock()
@@ -389,8 +394,10 @@ func (w *watcher) run(context.Context) error {
 	}
 }
 
-// poll looks up every pending incident in its force's share.
-func (w *watcher) poll() error {
+// poll looks up every pending incident in its force's share. It keeps
+// polling after ctx (the trickle's) ends, until run stops.
+func (w *watcher) poll(ctx context.Context) error {
+	ctx = context.WithoutCancel(ctx)
 	w.mu.Lock()
 	work := map[string][]string{}
 	for f, refs := range w.pending {
@@ -399,7 +406,6 @@ func (w *watcher) poll() error {
 		}
 	}
 	w.mu.Unlock()
-	ctx := context.Background()
 	for f, refs := range work {
 		db := share.Database(w.prefix, strings.ReplaceAll(f, "-", "_")+"_supervisors")
 		list := "'" + strings.Join(refs, "','") + "'" // refs are hex this step made

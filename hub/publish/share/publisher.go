@@ -495,17 +495,6 @@ func (p *Publisher) writeUsers(ctx context.Context, users []User) error {
 	return nil
 }
 
-// publishRecipient asks the policy what recipient id may read and publishes
-// it. It returns a nil publication and the policy's reasons when the
-// recipient may read nothing; its share database is then dropped.
-func (p *Publisher) publishRecipient(ctx context.Context, id, org string, now time.Time) (*Publication, []string, error) {
-	d, grant, err := p.decide(ctx, id, org, now)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p.publishGranted(ctx, id, d, grant, now)
-}
-
 // decide asks the policy what recipient id may read now, and returns the
 // decision and the recipient's grant (nil when it may read nothing).
 func (p *Publisher) decide(ctx context.Context, id, org string, now time.Time) (policy.Decision, *policy.Grant, error) {
