@@ -19,7 +19,7 @@ func TestSmoke(t *testing.T) {
 	_, path, err := benchmark.Run(t.Context(), benchmark.Config{
 		Dir: dir, Clients: 2, BatchSizes: []int{10, 50}, RecordsPerClient: 100,
 		NationalIncidents: 3000, Years: 1, PanelRuns: 2, CostRecords: 50, CostTime: 20 * time.Millisecond,
-		FreshnessPeriod: time.Second, FreshnessTrickle: 3 * time.Second, IdleWindow: time.Second,
+		FreshnessPeriod: 2 * time.Second, FreshnessTrickle: 2 * time.Second, IdleWindow: time.Second,
 		Command: []string{"go", "test", "./cmd/pathwaybench/benchmark"},
 	})
 	if err != nil {

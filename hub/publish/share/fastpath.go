@@ -155,10 +155,18 @@ func (p *Publisher) refreshRecipient(ctx context.Context, id, org string, now, a
 				return fmt.Errorf("share: refresh %s.%s: %w", db, t.name, err)
 			}
 		}
-		if _, err := p.fill(ctx, db, stage, t); err != nil {
+		n, err := p.fill(ctx, db, stage, t)
+		if err != nil {
 			return err
 		}
-		if err := conn.Exec(ctx, fmt.Sprintf("ALTER TABLE %[1]s.%[2]s REPLACE PARTITION tuple() FROM %[1]s.%[3]s", db, t.name, stage)); err != nil {
+		// Current releases refuse to replace a partition from an empty one
+		// (it would drop the data silently, they say): an empty table is
+		// emptied instead.
+		swap := fmt.Sprintf("ALTER TABLE %[1]s.%[2]s REPLACE PARTITION tuple() FROM %[1]s.%[3]s", db, t.name, stage)
+		if n == 0 {
+			swap = fmt.Sprintf("TRUNCATE TABLE %s.%s", db, t.name)
+		}
+		if err := conn.Exec(ctx, swap); err != nil {
 			return fmt.Errorf("share: refresh %s.%s: %w", db, t.name, err)
 		}
 	}
