@@ -99,7 +99,7 @@ func incrementalHistory(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { dropDatabases(t, conn, fullPrefix) })
+	t.Cleanup(func() { apptest.DropDatabases(t, h.info.ClickHouseAddr, fullPrefix) })
 
 	var history []sent
 	tokens := map[string]string{"metropolitan": metToken, "btp": btpToken, "city-of-london": cityToken}
@@ -357,27 +357,4 @@ func derefAll(ptrs []any) []any {
 		out[i] = v.Interface()
 	}
 	return out
-}
-
-// dropDatabases drops every database whose name starts with prefix.
-func dropDatabases(t *testing.T, conn driver.Conn, prefix string) {
-	ctx := context.Background()
-	rows, err := conn.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, ?)", prefix)
-	if err != nil {
-		t.Errorf("drop %s*: %v", prefix, err)
-		return
-	}
-	var names []string
-	for rows.Next() {
-		var n string
-		if rows.Scan(&n) == nil {
-			names = append(names, n)
-		}
-	}
-	rows.Close()
-	for _, n := range names {
-		if err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+n); err != nil {
-			t.Errorf("drop %s: %v", n, err)
-		}
-	}
 }

@@ -4,10 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/ClickHouse/clickhouse-go/v2/ext"
-
-	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 )
 
 // LogChanges writes the changes log rows of a batch about to be stored as
@@ -21,17 +17,11 @@ func (s *Store) LogChanges(ctx context.Context, submissionID string, keys []Inci
 		first[f] = t
 	}
 	if len(keys) > 0 {
-		t, err := ext.NewTable("keys", ext.Column("force_id", "String"), ext.Column("incident_ref", "String"))
+		kctx, err := withKeys(ctx, keys)
 		if err != nil {
 			return fmt.Errorf("store: log changes: %w", err)
 		}
-		for _, k := range keys {
-			if err := t.Append(k.ForceID, k.IncidentRef); err != nil {
-				return fmt.Errorf("store: log changes: %w", err)
-			}
-		}
-		rows, err := s.conn.Query(chdb.WithExternal(ctx, t), "SELECT force_id, min(call_received) FROM "+s.db+
-			".incidents WHERE (force_id, incident_ref) IN (SELECT force_id, incident_ref FROM keys) GROUP BY force_id")
+		rows, err := s.conn.Query(kctx, "SELECT force_id, min(call_received) FROM "+s.db+".incidents WHERE "+inKeys+" GROUP BY force_id")
 		if err != nil {
 			return fmt.Errorf("store: log changes: %w", err)
 		}

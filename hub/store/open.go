@@ -65,17 +65,11 @@ func (s *Store) Incidents(ctx context.Context, keys []IncidentKey) ([]OpenIncide
 	if len(keys) == 0 {
 		return nil, nil
 	}
-	t, err := ext.NewTable("keys", ext.Column("force_id", "String"), ext.Column("incident_ref", "String"))
+	ctx, err := withKeys(ctx, keys)
 	if err != nil {
 		return nil, fmt.Errorf("store: incidents: %w", err)
 	}
-	for _, k := range keys {
-		if err := t.Append(k.ForceID, k.IncidentRef); err != nil {
-			return nil, fmt.Errorf("store: incidents: %w", err)
-		}
-	}
-	const inKeys = "(force_id, incident_ref) IN (SELECT force_id, incident_ref FROM keys)"
-	return s.readIncidents(chdb.WithExternal(ctx, t), inKeys, inKeys)
+	return s.readIncidents(ctx, inKeys, inKeys)
 }
 
 // readIncidents runs incidentsQuery.
@@ -151,4 +145,23 @@ ANY LEFT JOIN (
     GROUP BY force_id, incident_ref
 ) AS h USING (force_id, incident_ref)
 ORDER BY force_id, incident_ref`
+}
+
+// inKeys is the condition that keeps the rows of the incidents withKeys
+// sent.
+const inKeys = "(force_id, incident_ref) IN (SELECT force_id, incident_ref FROM keys)"
+
+// withKeys sends keys with the next statement run under the returned
+// context, as the external table keys (force_id, incident_ref).
+func withKeys(ctx context.Context, keys []IncidentKey) (context.Context, error) {
+	t, err := ext.NewTable("keys", ext.Column("force_id", "String"), ext.Column("incident_ref", "String"))
+	if err != nil {
+		return ctx, err
+	}
+	for _, k := range keys {
+		if err := t.Append(k.ForceID, k.IncidentRef); err != nil {
+			return ctx, err
+		}
+	}
+	return chdb.WithExternal(ctx, t), nil
 }

@@ -90,7 +90,7 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials, opts ...Option)
 			if err := <-done; err != nil {
 				t.Errorf("hub stopped with error: %v", err)
 			}
-			dropShares(t, chAddr, cfg.Shares.Prefix)
+			DropDatabases(t, chAddr, cfg.Shares.Prefix)
 		})
 		return info
 	case err := <-done:
@@ -100,20 +100,21 @@ func Start(t testing.TB, chAddr string, creds *auth.Credentials, opts ...Option)
 	}
 }
 
-// dropShares drops the share databases a test hub published. A server that
-// is gone (a test may stop it on purpose) has nothing left to drop.
-func dropShares(t testing.TB, chAddr, prefix string) {
+// DropDatabases drops every database whose name starts with prefix, e.g. the
+// share databases a test hub published. A server that is gone (a test may
+// stop it on purpose) has nothing left to drop.
+func DropDatabases(t testing.TB, chAddr, prefix string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := chdb.Open(ctx, chdb.Options{Addr: chAddr})
 	if err != nil {
-		t.Logf("drop shares: clickhouse is gone: %v", err)
+		t.Logf("drop %s*: clickhouse is gone: %v", prefix, err)
 		return
 	}
 	defer conn.Close()
 	rows, err := conn.Query(ctx, "SELECT name FROM system.databases WHERE startsWith(name, ?)", prefix)
 	if err != nil {
-		t.Errorf("drop shares: %v", err)
+		t.Errorf("drop %s*: %v", prefix, err)
 		return
 	}
 	var names []string
@@ -135,7 +136,7 @@ func dropShares(t testing.TB, chAddr, prefix string) {
 			time.Sleep(200 * time.Millisecond)
 		}
 		if err != nil {
-			t.Errorf("drop share %s: %v", n, err)
+			t.Errorf("drop %s: %v", n, err)
 		}
 	}
 }
