@@ -57,7 +57,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	p.monitor, err = monitor.New(monitor.Options{
 		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval, ReloadInterval: cfg.MonitorReload,
 		Now: opts.Now, Registerer: reg, Logger: logger,
-		Changed: func(forces []string) { p.publisher.NotifyRecords(forces) },
+		Changed: func(c monitor.Change) { p.publisher.NotifyRecords(c) },
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
@@ -65,7 +65,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	p.publisher, err = share.New(share.Options{
 		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
 		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
-		Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay,
+		Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers,
 		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
 	})
 	if err != nil {

@@ -95,6 +95,8 @@ type Shares struct {
 	MaxDelay time.Duration `yaml:"max_delay"`
 	// Months is how many complete months of measures are published.
 	Months int `yaml:"months"`
+	// Workers is how many shares a publication builds at once.
+	Workers int `yaml:"workers"`
 	// Prefix starts every share database and recipient ClickHouse user
 	// name, so several hubs can share one ClickHouse.
 	Prefix string `yaml:"prefix"`
@@ -135,7 +137,7 @@ func Default() Config {
 		ShutdownTimeout:    15 * time.Second,
 		ClockSkew:          5 * time.Minute,
 		Shares: Shares{Interval: share.DefaultInterval, Debounce: share.DefaultDebounce, MaxDelay: share.DefaultMaxDelay,
-			Months: share.DefaultMonths, Prefix: share.DefaultPrefix},
+			Months: share.DefaultMonths, Prefix: share.DefaultPrefix, Workers: share.DefaultWorkers},
 		Thresholds:      measures.DefaultThresholds(),
 		MonitorInterval: monitor.DefaultInterval,
 		MonitorReload:   monitor.DefaultReloadInterval,
@@ -175,6 +177,7 @@ var settings = []setting{
 	{"share-passwords-file", "PATHWAYHUB_SHARE_PASSWORDS_FILE", "recipient users' passwords (default <data-dir>/share-passwords.yaml)", func(c *Config) any { return &c.Shares.PasswordsFile }},
 	{"publish-debounce", "PATHWAYHUB_PUBLISH_DEBOUNCE", "publish the aggregate shares this long after the last stored batch", func(c *Config) any { return &c.Shares.Debounce }},
 	{"publish-max-delay", "PATHWAYHUB_PUBLISH_MAX_DELAY", "under a steady trickle, publish the aggregate shares at least this often", func(c *Config) any { return &c.Shares.MaxDelay }},
+	{"publish-workers", "PATHWAYHUB_PUBLISH_WORKERS", "how many shares a publication builds at once (each keeps about one ClickHouse core busy)", func(c *Config) any { return &c.Shares.Workers }},
 	{"monitor-interval", "PATHWAYHUB_MONITOR_INTERVAL", "how often the live pathway monitor evaluates open incidents against the clock (reads nothing)", func(c *Config) any { return &c.MonitorInterval }},
 	{"monitor-reload", "PATHWAYHUB_MONITOR_RELOAD", "how often the live monitor reads every open incident again (it reads each stored batch's at once)", func(c *Config) any { return &c.MonitorReload }},
 	{"ingest-inflight-bytes", "PATHWAYHUB_INGEST_INFLIGHT_BYTES", "bytes of request bodies ingest works on at once; more requests wait (bounds memory)", func(c *Config) any { return &c.IngestInflightBytes }},
@@ -200,6 +203,8 @@ func RegisterFlags(fs *pflag.FlagSet) *Loader {
 			fs.DurationVar(p, s.flag, *p, usage)
 		case *int64:
 			fs.Int64Var(p, s.flag, *p, usage)
+		case *int:
+			fs.IntVar(p, s.flag, *p, usage)
 		case *bool:
 			fs.BoolVar(p, s.flag, *p, usage)
 		}
@@ -240,6 +245,8 @@ func (l *Loader) Load(getenv func(string) string) (Config, error) {
 			*p = *s.field(&l.flags).(*time.Duration)
 		case *int64:
 			*p = *s.field(&l.flags).(*int64)
+		case *int:
+			*p = *s.field(&l.flags).(*int)
 		case *bool:
 			*p = *s.field(&l.flags).(*bool)
 		}
@@ -284,6 +291,12 @@ func setFromString(p any, v string) error {
 		*p = d
 	case *int64:
 		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return err
+		}
+		*p = n
+	case *int:
+		n, err := strconv.Atoi(v)
 		if err != nil {
 			return err
 		}
@@ -357,6 +370,9 @@ func (c *Config) Validate() error {
 	}
 	if !sqltext.ValidIdent(c.Shares.Prefix) {
 		errs = append(errs, fmt.Errorf("shares.prefix: %q must be lower-case letters, digits and underscores", c.Shares.Prefix))
+	}
+	if c.Shares.Workers < 1 || c.Shares.Workers > 64 {
+		errs = append(errs, fmt.Errorf("shares.workers: %d must be between 1 and 64", c.Shares.Workers))
 	}
 	if c.Shares.Months < 1 || c.Shares.Months > 240 {
 		errs = append(errs, fmt.Errorf("shares.months: %d must be between 1 and 240", c.Shares.Months))

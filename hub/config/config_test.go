@@ -43,7 +43,7 @@ func TestBadFiles(t *testing.T) {
 	want := map[string][]string{
 		"unknown_key.bad.yaml": {"clickhouse_addr", "not found"},
 		"tls_half.bad.yaml":    {"tls_cert and tls_key"},
-		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:"},
+		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:", "shares.workers:"},
 		"thresholds.bad.yaml":  {"thresholds.handover_warning:", "thresholds.ambulance_wait:"},
 		// A hub on the network without TLS sends tokens and health data in
 		// the clear: refused unless insecure_plaintext says a proxy

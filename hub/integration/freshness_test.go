@@ -1,6 +1,8 @@
 package integration_test
 
 import (
+	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -44,7 +46,18 @@ func TestSupervisorsSeeABatchWithoutAnAggregatePublication(t *testing.T) {
 	aggregate := h.count(t, "SELECT count() FROM publications WHERE recipient = ?", nclRecipient)
 	db := h.shareDB(t, metSupervisor)
 	openGauge := func() float64 { return metricSum(t, h, `pathwayhub_live_open_incidents{force="metropolitan"}`) }
+	// Earlier incidents, so that the share's incidents table has buckets
+	// the next batch must leave alone.
+	var earlier []*pathwayv1.IncidentRecord
+	for range 40 {
+		earlier = append(earlier, openDetention(t))
+	}
+	h.mustSubmit(t, metToken, earlier...)
+	waitFor(t, "the earlier incidents in the supervisors' share", func() bool {
+		return h.count(t, "SELECT count() FROM "+db+".incidents") == uint64(len(earlier))
+	})
 	before := openGauge()
+	partsBefore := incidentParts(t, h, db)
 
 	rec := openDetention(t)
 	h.mustSubmit(t, metToken, rec)
@@ -53,6 +66,18 @@ func TestSupervisorsSeeABatchWithoutAnAggregatePublication(t *testing.T) {
 			h.count(t, "SELECT count() FROM "+db+".live WHERE incident_ref = ?", rec.GetIncidentRef()) > 0 &&
 			openGauge() == before+1
 	})
+	// Only the bucket holding the new incident was written again.
+	partsAfter := incidentParts(t, h, db)
+	var rewritten []string
+	for partition, parts := range partsAfter {
+		if partsBefore[partition] != parts {
+			rewritten = append(rewritten, partition)
+		}
+	}
+	bucket := strconv.FormatUint(h.count(t, "SELECT toUInt64(cityHash64(?) % 32)", rec.GetIncidentRef()), 10)
+	if len(partsBefore) < 2 || !slices.Equal(rewritten, []string{bucket}) {
+		t.Errorf("the fast path rewrote partitions %v of %d, want only the new incident's bucket %s", rewritten, len(partsBefore), bucket)
+	}
 
 	closed := openDetention(t)
 	closed.IncidentRef, closed.SubjectToken, closed.Revision = rec.GetIncidentRef(), rec.GetSubjectToken(), 2
@@ -71,6 +96,30 @@ func TestSupervisorsSeeABatchWithoutAnAggregatePublication(t *testing.T) {
 	if n := h.count(t, "SELECT count() FROM publications WHERE recipient = ?", nclRecipient); n != aggregate {
 		t.Errorf("the aggregate shares were published %d more times; the fast path must not need them", n-aggregate)
 	}
+}
+
+// incidentParts returns the active parts of a record share's incidents
+// table by partition (its buckets).
+func incidentParts(t *testing.T, h *hub, db string) map[string]string {
+	t.Helper()
+	rows, err := h.ch.Query(t.Context(), "SELECT partition, arrayStringConcat(arraySort(groupArray(name)), ',') FROM system.parts "+
+		"WHERE database = ? AND table = 'incidents' AND active GROUP BY partition", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var partition, parts string
+		if err := rows.Scan(&partition, &parts); err != nil {
+			t.Fatal(err)
+		}
+		out[partition] = parts
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // waitFor polls cond until it holds, failing the test after a minute: a

@@ -69,9 +69,9 @@ type Options struct {
 	// ReloadInterval is how often Run reads every open incident again; zero
 	// means DefaultReloadInterval.
 	ReloadInterval time.Duration
-	// Changed, when non-nil, is called after the state changed, with the
-	// forces whose incidents changed (nil: any force may have changed).
-	Changed func(forces []string)
+	// Changed, when non-nil, is called after the state changed, with what
+	// the change concerns.
+	Changed func(Change)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Registerer receives the monitor's metrics; nil means they are not
@@ -82,6 +82,21 @@ type Options struct {
 	// Forces, when set, are exported with zero series from the first
 	// refresh, before they have an open incident.
 	Forces []string
+}
+
+// Change says what a change of the monitor's state concerns (see
+// Options.Changed).
+type Change struct {
+	// Forces are the forces whose live state may have changed; nil means
+	// every force.
+	Forces []string
+	// Stored are the incidents read again because they were stored: their
+	// records changed.
+	Stored []store.IncidentKey
+	// Lost is true when incidents may have been stored that the monitor
+	// never read (a read failed since the last change): any force's
+	// records may have changed.
+	Lost bool
 }
 
 // Row is one open incident as of the last refresh, with its flags.
@@ -106,7 +121,7 @@ type Monitor struct {
 	now      func() time.Time
 	logger   *slog.Logger
 	metrics  metrics
-	changed  func(forces []string)
+	changed  func(Change)
 	wake     chan struct{} // a notification is pending
 
 	pendingMu sync.Mutex
@@ -116,6 +131,7 @@ type Monitor struct {
 	forces   map[string]struct{}
 	open     map[store.IncidentKey]Incident // the open incidents, as last read
 	complete bool                           // open holds every open incident
+	lost     bool                           // a read failed since the last change was reported
 	snapshot []Row
 	tallies  map[string]*counts // the last evaluation's counts by force
 }
@@ -231,9 +247,11 @@ func (m *Monitor) Refresh(ctx context.Context) error {
 	m.mu.Lock()
 	m.open, m.complete = open, true
 	m.evaluate()
+	lost := m.lost
+	m.lost = false
 	m.mu.Unlock()
 	if m.changed != nil {
-		m.changed(nil)
+		m.changed(Change{Lost: lost})
 	}
 	return nil
 }
@@ -277,9 +295,11 @@ func (m *Monitor) Update(ctx context.Context, keys []store.IncidentKey) error {
 		}
 	}
 	m.evaluate()
+	lost := m.lost
+	m.lost = false
 	m.mu.Unlock()
 	if m.changed != nil {
-		m.changed(slices.Sorted(maps.Keys(forces)))
+		m.changed(Change{Forces: slices.Sorted(maps.Keys(forces)), Stored: keys, Lost: lost})
 	}
 	return nil
 }
@@ -291,7 +311,7 @@ func (m *Monitor) failed(ctx context.Context) {
 		m.metrics.refreshErrors.Inc()
 	}
 	m.mu.Lock()
-	m.complete = false
+	m.complete, m.lost = false, true
 	m.mu.Unlock()
 }
 
@@ -421,7 +441,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			if !complete {
 				refresh()
 			} else if len(changed) > 0 && m.changed != nil {
-				m.changed(changed)
+				m.changed(Change{Forces: changed})
 			}
 		case <-m.wake:
 			m.pendingMu.Lock()

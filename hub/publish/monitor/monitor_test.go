@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -354,26 +355,34 @@ func TestMonitorNotify(t *testing.T) {
 	}
 	src.put(open("btp", "a"))
 	src.put(open("btp", "b"))
-	changed := make(chan []string, 4)
+	changed := make(chan monitor.Change, 4)
 	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(),
-		Interval: time.Millisecond, ReloadInterval: time.Hour, Changed: func(f []string) { changed <- f }})
+		Interval: time.Millisecond, ReloadInterval: time.Hour, Changed: func(c monitor.Change) { changed <- c }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
-	if f := <-changed; f != nil {
-		t.Errorf("first change = %v, want nil (everything read)", f)
+	if c := <-changed; c.Forces != nil || c.Stored != nil || c.Lost {
+		t.Errorf("first change = %+v, want every force's live state and no record", c)
 	}
 	closed := open("btp", "a")
 	closed.Status = "closed"
 	src.put(closed)
 	src.put(open("metropolitan", "c"))
 	src.put(open("metropolitan", "d")) // stored, but not notified
-	m.Notify([]store.IncidentKey{{ForceID: "btp", IncidentRef: "a"}, {ForceID: "metropolitan", IncidentRef: "c"}})
-	if f := <-changed; !slices.Equal(f, []string{"btp", "metropolitan"}) {
-		t.Errorf("change = %v, want the notified incidents' forces", f)
+	notified := []store.IncidentKey{{ForceID: "btp", IncidentRef: "a"}, {ForceID: "metropolitan", IncidentRef: "c"}}
+	m.Notify(notified)
+	c := <-changed
+	if !slices.Equal(c.Forces, []string{"btp", "metropolitan"}) || c.Lost {
+		t.Errorf("change = %+v, want the notified incidents' forces", c)
+	}
+	slices.SortFunc(c.Stored, func(a, b store.IncidentKey) int {
+		return strings.Compare(a.ForceID+a.IncidentRef, b.ForceID+b.IncidentRef)
+	})
+	if !slices.Equal(c.Stored, notified) {
+		t.Errorf("change's stored incidents = %v, want %v", c.Stored, notified)
 	}
 	time.Sleep(20 * time.Millisecond) // some ticks
 	cancel()
@@ -426,4 +435,41 @@ func TestNewRejects(t *testing.T) {
 			t.Error("second New on the same registry succeeded, want an error")
 		}
 	})
+}
+
+// TestMonitorReportsLostReads: when reading notified incidents fails, their
+// records are never reported as stored, so the next change says records may
+// have been lost (and the supervisors' shares are refreshed whole); the one
+// after it does not.
+func TestMonitorReportsLostReads(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src := newMemSource()
+	var got []monitor.Change
+	m, err := monitor.New(monitor.Options{Source: src, Thresholds: measures.DefaultThresholds(),
+		Changed: func(c monitor.Change) { got = append(got, c) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	src.fail(errors.New("connection refused"))
+	key := store.IncidentKey{ForceID: "btp", IncidentRef: "a"}
+	if err := m.Update(ctx, []store.IncidentKey{key}); err == nil {
+		t.Fatal("Update with a failing source succeeded")
+	}
+	src.fail(nil)
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Update(ctx, []store.IncidentKey{key}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Lost || !got[1].Lost || got[2].Lost {
+		t.Fatalf("changes = %+v, want three, only the second (after the failed read) with Lost", got)
+	}
+	if got[1].Forces != nil {
+		t.Errorf("change after the failed read names forces %v, want every force (nil)", got[1].Forces)
+	}
 }

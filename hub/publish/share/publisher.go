@@ -63,6 +63,9 @@ type Options struct {
 	// (default 5 seconds); MaxDelay bounds the wait while notifications keep
 	// coming (default 1 minute).
 	Debounce, MaxDelay time.Duration
+	// Workers is how many shares a publication builds at once (default
+	// DefaultWorkers).
+	Workers int
 	// Live, when non-nil, gives the live pathway state for supervisors'
 	// shares.
 	Live func() []monitor.Row
@@ -93,8 +96,7 @@ type Publisher struct {
 	shares    map[string]*sync.Mutex
 	records   chan struct{} // a NotifyRecords is pending
 	pendingMu sync.Mutex
-	pending   map[string]bool // forces whose record shares are due
-	allDue    bool            // every record share is due
+	pending   pendingRecords // what the record shares must catch up with
 	// snapshot is the database of the current publication's snapshot of
 	// the raw tables (see store.Snapshot), or "" to read them directly.
 	// It is set under mu.
@@ -120,6 +122,11 @@ const (
 	DefaultInterval = 15 * time.Minute
 	DefaultDebounce = 5 * time.Second
 	DefaultMaxDelay = time.Minute
+	// DefaultWorkers is how many shares a publication builds at once: on
+	// ClickHouse 18.16 most of a share's statements (a FINAL read, an
+	// INSERT … SELECT) keep one core busy, so a second share uses a second
+	// core.
+	DefaultWorkers = 2
 	// RecordsDebounce is how long RunRecords lets notifications gather
 	// before it publishes the record shares they name.
 	RecordsDebounce = 200 * time.Millisecond
@@ -151,6 +158,9 @@ func New(opts Options) (*Publisher, error) {
 	if opts.MaxDelay <= 0 {
 		opts.MaxDelay = DefaultMaxDelay
 	}
+	if opts.Workers <= 0 {
+		opts.Workers = DefaultWorkers
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -163,7 +173,7 @@ func New(opts Options) (*Publisher, error) {
 		return nil, err
 	}
 	return &Publisher{opts: opts, logger: logger.With("component", "share"), metrics: m, notify: make(chan struct{}, 1),
-		records: make(chan struct{}, 1), pending: map[string]bool{}, built: map[string]string{},
+		records: make(chan struct{}, 1), pending: newPending(), built: map[string]string{},
 		recordsAt: map[string]time.Time{}, shares: map[string]*sync.Mutex{}}, nil
 }
 
@@ -327,12 +337,13 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 			if !u.due && touched(changes.From, *grant, cutoff) {
 				// A record share the fast path has refreshed since the
 				// last change to its forces needs nothing. One it has not
-				// is left to it when it runs (it has been told, or is
-				// told now), else refreshed the same way here.
+				// is left to it when it runs (the live monitor, which
+				// reads every stored batch, tells it what was stored, and
+				// that reads were lost when a read fails), else refreshed
+				// whole here.
 				if grant.Granularity == policy.GranularityRecord {
 					if !p.covered(r.ID, *grant, changes.Latest) {
 						if p.fastPath.Load() {
-							p.NotifyRecords(grant.Forces)
 							u.delegated = true
 						} else {
 							u.refresh = true
@@ -350,15 +361,38 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 		p.takeSnapshot(ctx, now, &rep)
 		defer p.dropSnapshot(ctx)
 	}
-	for _, u := range plan {
-		var pub *Publication
-		var reasons []string
-		switch {
-		case u.due:
-			pub, reasons, err = p.publishGranted(ctx, u.id, u.decision, u.grant, now)
-		case u.refresh:
-			err = p.refreshRecipient(ctx, u.id, u.org, now, changes.ReadAt)
-		}
+	// The shares are built a few at once (Workers): most of a share's
+	// statements keep one core of ClickHouse busy at a time.
+	type outcome struct {
+		pub     *Publication
+		reasons []string
+		err     error
+	}
+	outcomes := make([]outcome, len(plan))
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for range min(p.opts.Workers, len(plan)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				u, o := plan[i], &outcomes[i]
+				switch {
+				case u.due:
+					o.pub, o.reasons, o.err = p.publishGranted(ctx, u.id, u.decision, u.grant, now)
+				case u.refresh:
+					o.err = p.refreshRecipient(ctx, u.id, u.org, now, changes.ReadAt, recordRefresh{whole: true})
+				}
+			}
+		}()
+	}
+	for i := range plan {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	for i, u := range plan {
+		pub, reasons, err := outcomes[i].pub, outcomes[i].reasons, outcomes[i].err
 		switch {
 		case err != nil:
 			errs = append(errs, fmt.Errorf("recipient %s: %w", u.id, err))

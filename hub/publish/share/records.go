@@ -3,6 +3,8 @@ package share
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,18 +40,41 @@ func (p *Publisher) recordTables(ctx context.Context, g policy.Grant, _ *Publica
 		}
 		cols = append(cols, column{f, typ})
 	}
-	forces := sqltext.List(g.Forces)
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = c.name
+	incidents := table{name: "incidents", columns: cols}
+	if slices.ContainsFunc(cols, func(c column) bool { return c.name == "incident_ref" }) {
+		incidents.partitionBy = bucketKey
 	}
-	incidents := table{
-		name:    "incidents",
-		columns: cols,
-		query: fmt.Sprintf("SELECT %s FROM %s.incidents FINAL WHERE force_id IN (%s) AND status != 'withdrawn'",
-			strings.Join(names, ", "), p.opts.Database, forces),
-	}
+	incidents.query = p.recordQuery(g, incidents, nil)
 	return []table{incidents, p.liveTable(g)}, nil
+}
+
+// recordBuckets is how many partitions a record share's incidents table is
+// split into by a hash of incident_ref, when the grant includes it: the
+// supervisors' fast path refills only the partitions that hold the
+// incidents a batch stored, a small part of a large force's share.
+const recordBuckets = 32
+
+// bucketKey is the partition key of a record share's incidents table: an
+// incident's bucket, the same on every release.
+var bucketKey = "cityHash64(incident_ref) % " + strconv.Itoa(recordBuckets)
+
+// recordQuery is the SELECT that fills a record share's incidents table t:
+// the latest revision of every incident of the grant's forces that is not
+// withdrawn, or, given buckets, of those in the buckets only. The buckets
+// are chosen before FINAL collapses revisions (PREWHERE), which is safe
+// because they depend on the sorting key alone, and which makes a bucket's
+// refill read a bucket's worth of rows.
+func (p *Publisher) recordQuery(g policy.Grant, t table, buckets []int) string {
+	cond := "force_id IN (" + sqltext.List(g.Forces) + ")"
+	if buckets != nil {
+		ids := make([]string, len(buckets))
+		for i, b := range buckets {
+			ids[i] = strconv.Itoa(b)
+		}
+		cond += " AND " + bucketKey + " IN (" + strings.Join(ids, ", ") + ")"
+	}
+	return fmt.Sprintf("SELECT %s FROM %s.incidents FINAL PREWHERE %s WHERE status != 'withdrawn'",
+		t.columnList(), p.opts.Database, cond)
 }
 
 // rawColumns returns the column types of a raw table.

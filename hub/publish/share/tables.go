@@ -24,7 +24,9 @@ type table struct {
 	name    string
 	columns []column
 	orderBy string
-	rows    [][]any
+	// partitionBy, when set, is the table's partition key.
+	partitionBy string
+	rows        [][]any
 	// query, when set, fills the table: a SELECT of exactly columns.
 	query string
 }
@@ -38,7 +40,11 @@ func (t table) ddl(db, name string) string {
 	if order == "" {
 		order = "tuple()"
 	}
-	return fmt.Sprintf("CREATE TABLE %s.%s (%s) ENGINE = MergeTree ORDER BY %s", db, name, strings.Join(cols, ", "), order)
+	partition := ""
+	if t.partitionBy != "" {
+		partition = " PARTITION BY " + t.partitionBy
+	}
+	return fmt.Sprintf("CREATE TABLE %s.%s (%s) ENGINE = MergeTree%s ORDER BY %s", db, name, strings.Join(cols, ", "), partition, order)
 }
 
 func (t table) columnList() string {
