@@ -259,9 +259,10 @@ type Publication struct {
 	DataCutoff     time.Time
 	// Rows is the row count of each share table.
 	Rows map[string]uint64
-	// ContentHash is the SHA-256 (hex) of every data table as published,
-	// table by table in name order, rows as text in sorted order. The
-	// publication table records it.
+	// ContentHash is the SHA-256 (hex) of every data table of an aggregate
+	// share as published, table by table in name order, rows as text in
+	// sorted order. The publication table records it. A record share has
+	// none: the supervisors' fast path rewrites it batch by batch.
 	ContentHash string
 }
 
@@ -585,7 +586,10 @@ func (p *Publisher) publishGranted(ctx context.Context, id string, d policy.Deci
 		return nil, nil, err
 	}
 	meta := func(pub *Publication) table { return publicationTable(*grant, pub) }
-	if err := p.swapIn(ctx, db, tables, meta, pub); err != nil {
+	// A record share changes with every stored batch (see RunRecords): a
+	// hash of it would describe it for a second, and reading it back costs
+	// as much as writing it. Only aggregate shares are hashed.
+	if err := p.swapIn(ctx, db, tables, meta, pub, grant.Granularity == policy.GranularityAggregate); err != nil {
 		return nil, nil, err
 	}
 	if err := p.logPublication(ctx, pub); err != nil {

@@ -56,10 +56,10 @@ func (t table) columnList() string {
 }
 
 // swapIn builds every data table beside the published one (name_next),
-// fills it and hashes its content; then builds the publication table (meta,
-// which records the hash); then renames each into place and drops what it
-// replaced and any table no longer published.
-func (p *Publisher) swapIn(ctx context.Context, db string, tables []table, meta func(*Publication) table, pub *Publication) error {
+// fills it and, when hashed, hashes its content; then builds the
+// publication table (meta, which records the hash); then renames each into
+// place and drops what it replaced and any table no longer published.
+func (p *Publisher) swapIn(ctx context.Context, db string, tables []table, meta func(*Publication) table, pub *Publication, hashed bool) error {
 	conn := p.opts.Conn
 	h := sha256.New()
 	slices.SortFunc(tables, func(a, b table) int { return strings.Compare(a.name, b.name) })
@@ -67,12 +67,17 @@ func (p *Publisher) swapIn(ctx context.Context, db string, tables []table, meta 
 		if err := p.build(ctx, db, t, pub); err != nil {
 			return err
 		}
+		if !hashed {
+			continue
+		}
 		fmt.Fprintf(h, "table %s\n", t.name)
 		if err := p.hashTable(ctx, h, db, t.name+"_next", t); err != nil {
 			return err
 		}
 	}
-	pub.ContentHash = hex.EncodeToString(h.Sum(nil))
+	if hashed {
+		pub.ContentHash = hex.EncodeToString(h.Sum(nil))
+	}
 	m := meta(pub)
 	if err := p.build(ctx, db, m, pub); err != nil {
 		return err
