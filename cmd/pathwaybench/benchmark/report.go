@@ -404,5 +404,6 @@ func (r *Report) freshnessMarkdown(w func(string, ...any)) {
 		f.IncrementalPublishSeconds, f.IncrementalPublished, f.IncrementalRefreshed, f.IncrementalSkipped)
 	w("| the hub's first publication (every share, at start) | %.1f s |", f.StartPublishSeconds)
 	w("| full publication after the trickle (`PublishFull`) | %.1f s |", f.FullPublishSeconds)
-	w("| CPU of hub and ClickHouse while nothing arrives, over %.0f s | %.1f %% of one core |", f.IdleSeconds, f.IdleCPUPercent)
+	w("| ClickHouse's background merges of the parts the full rebuild wrote, until done | %.0f s |", f.SettleSeconds)
+	w("| CPU of hub and ClickHouse while nothing arrives (after those merges), over %.0f s | %.1f %% of one core |", f.IdleSeconds, f.IdleCPUPercent)
 }
