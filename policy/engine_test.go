@@ -328,6 +328,43 @@ func TestAgreementsInForce(t *testing.T) {
 	}
 }
 
+// TestWatchSeesAChangeMadeBeforeItStarted: a file written after the bundle
+// was loaded and before Watch added its watches raises no event; Watch
+// compares the files with the bundle when it starts. Unchanged files cost
+// no reload.
+func TestWatchSeesAChangeMadeBeforeItStarted(t *testing.T) {
+	t.Parallel()
+	for _, broken := range []bool{false, true} {
+		dir := copyDir(t, londonDir)
+		reg := prometheus.NewRegistry()
+		e, err := policy.New(t.Context(), policy.Options{Measures: measures.IDs(), Dir: dir, Registerer: reg, WatchDebounce: 20 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if broken {
+			writeFile(t, filepath.Join(dir, "broken.yaml"), "agreements: [")
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- e.Watch(ctx) }()
+		time.Sleep(500 * time.Millisecond) // the debounce, many times over
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		want := 0.0
+		if broken {
+			want = 1
+		}
+		if got := reloads(t, reg, "failure"); got != want {
+			t.Errorf("broken file written before Watch (%v): %v failed reloads, want %v", broken, got, want)
+		}
+		if got := reloads(t, reg, "success"); got != 1 {
+			t.Errorf("broken file written before Watch (%v): %v successful loads, want the first only", broken, got)
+		}
+	}
+}
+
 func TestWatchReloadsOnChange(t *testing.T) {
 	t.Parallel()
 	dir := copyDir(t, londonDir)

@@ -32,6 +32,11 @@ func (e *Engine) Watch(ctx context.Context) error {
 	e.logger.InfoContext(ctx, "watching agreements", "dir", e.dir)
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
+	// A file written after the bundle was loaded but before the watches
+	// were added raised no event: compare what is on disk now.
+	if e.changedOnDisk() {
+		timer.Reset(e.debounce)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -83,4 +88,18 @@ func addDirs(w *fsnotify.Watcher, dir string) error {
 		}
 		return w.Add(path)
 	})
+}
+
+// changedOnDisk reports whether the agreement files differ from the bundle
+// in force: they no longer load, or their revision is another.
+func (e *Engine) changedOnDisk() bool {
+	_, files, err := loadDir(e.dir, e.measures)
+	if err != nil {
+		return true
+	}
+	srcs, err := regoSources(false)
+	if err != nil {
+		return true
+	}
+	return revision(e.dir, srcs, files) != e.Revision()
 }
