@@ -81,7 +81,7 @@ help: ## Show this list of targets.
 # ---- dependencies ----------------------------------------------------------
 
 .PHONY: deps
-deps: clickhouse chromium chdb tools ## Install what is missing: ClickHouse and Chromium (apt), chDB (npm) in ./.cache, pinned Go tools in ./.bin.
+deps: clickhouse zookeeper chromium chdb tools ## Install what is missing: ClickHouse, ZooKeeper and Chromium (apt), chDB (npm) in ./.cache, pinned Go tools in ./.bin.
 
 .PHONY: clickhouse
 clickhouse:
@@ -92,6 +92,19 @@ clickhouse:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 			clickhouse-server clickhouse-client; \
+	fi
+
+# ZooKeeper coordinates the ClickHouse cluster the cluster tests start
+# (replication, ON CLUSTER DDL). Debian's package ships the jars under
+# /usr/share/zookeeper; the tests run its server with java directly.
+.PHONY: zookeeper
+zookeeper:
+	@if [ -f /usr/share/java/zookeeper.jar ] && command -v java >/dev/null 2>&1; then \
+		echo "zookeeper: /usr/share/java/zookeeper.jar"; \
+	else \
+		echo 'zookeeper: installing zookeeper'; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends zookeeper; \
 	fi
 
 # Chromium prints evidence packs to PDF and runs the evidence pages' browser

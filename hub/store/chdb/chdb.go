@@ -27,6 +27,16 @@ const (
 type Options struct {
 	// Addr is the native protocol address, "host:port". It is required.
 	Addr string
+	// Failover lists more servers of the same cluster ("host:port"): a
+	// connection goes to the first of Addr and these that answers.
+	Failover []string
+	// Settings are ClickHouse settings sent with every query (a cluster's
+	// hub sets insert_distributed_sync, say).
+	Settings map[string]any
+	// Cluster marks a connection to a cluster's server, whose statements
+	// (ON CLUSTER, replicated engines) the tests do not record for the
+	// replay on chDB, which has no cluster.
+	Cluster bool
 	// Database is the database the connections use; it must exist.
 	// Empty means "default". Use EnsureDatabase through a connection to
 	// "default" to create it first.
@@ -68,7 +78,8 @@ func Open(ctx context.Context, opts Options) (driver.Conn, error) {
 	}
 	co := &clickhouse.Options{
 		Protocol: clickhouse.Native,
-		Addr:     []string{opts.Addr},
+		Addr:     append([]string{opts.Addr}, opts.Failover...),
+		Settings: opts.Settings,
 		Auth: clickhouse.Auth{
 			Database: opts.Database,
 			Username: opts.Username,
@@ -89,6 +100,9 @@ func Open(ctx context.Context, opts Options) (driver.Conn, error) {
 	if err := conn.Ping(ctx); err != nil {
 		_ = conn.Close()
 		return nil, fmt.Errorf("chdb: ping %s: %w", opts.Addr, err)
+	}
+	if opts.Cluster {
+		return conn, nil
 	}
 	// The tests record every statement for the replay on a current release
 	// (sqlrecord.EnvDir); outside them this is off.

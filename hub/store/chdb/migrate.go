@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 )
 
 // DatabasePlaceholder is replaced in migration statements by the target
@@ -139,16 +141,51 @@ func splitStatements(src string) ([]string, error) {
 // migrations it applied; a second run applies nothing. Migrate does not guard
 // against concurrent runs on the same database.
 func Migrate(ctx context.Context, conn driver.Conn, database string, migs []Migration, logger *slog.Logger) (applied []Migration, err error) {
+	return migrate(ctx, conn, database, "", migs, logger)
+}
+
+// MigrateOnCluster is Migrate for a ClickHouse cluster named cluster, run
+// through any one of its servers: the database is created ON CLUSTER, each
+// statement is rewritten by OnCluster (replicated local tables with
+// Distributed tables over them), and the migrations applied are recorded
+// in a schema_migrations table replicated to every server of every shard,
+// so that running it again through any server applies nothing. A column a
+// migration adds that is already there (a run that failed half way) is not
+// added again.
+func MigrateOnCluster(ctx context.Context, conn driver.Conn, database, cluster string, migs []Migration, logger *slog.Logger) (applied []Migration, err error) {
+	if !sqltext.ValidIdent(cluster) {
+		return nil, fmt.Errorf("chdb: migrate: cluster name %q is not an identifier", cluster)
+	}
+	return migrate(ctx, conn, database, cluster, migs, logger)
+}
+
+func migrate(ctx context.Context, conn driver.Conn, database, cluster string, migs []Migration, logger *slog.Logger) (applied []Migration, err error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	if err := EnsureDatabase(ctx, conn, database); err != nil {
-		return nil, fmt.Errorf("chdb: migrate: %w", err)
+	if !sqltext.ValidIdent(database) {
+		return nil, fmt.Errorf("chdb: migrate: invalid database name %q", database)
 	}
 	table := database + ".schema_migrations"
-	if err := conn.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+table+
-		" (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY version"); err != nil {
-		return nil, fmt.Errorf("chdb: migrate: create %s: %w", table, err)
+	create := []string{
+		"CREATE DATABASE IF NOT EXISTS " + database,
+		"CREATE TABLE IF NOT EXISTS " + table +
+			" (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = MergeTree ORDER BY version",
+	}
+	if cluster != "" {
+		create = []string{
+			"CREATE DATABASE IF NOT EXISTS " + database + " ON CLUSTER " + cluster,
+			"CREATE TABLE IF NOT EXISTS " + table + " ON CLUSTER " + cluster +
+				" (version UInt32, name String, checksum String, applied_at DateTime) ENGINE = ReplicatedMergeTree(" +
+				"'/clickhouse/tables/all/" + database + "/schema_migrations', '{replica}') ORDER BY version",
+			// What other servers recorded reaches this one first.
+			"SYSTEM SYNC REPLICA " + table,
+		}
+	}
+	for _, q := range create {
+		if err := conn.Exec(ctx, q); err != nil {
+			return nil, fmt.Errorf("chdb: migrate: %w", err)
+		}
 	}
 	recorded, err := recordedMigrations(ctx, conn, table)
 	if err != nil {
@@ -172,20 +209,58 @@ func Migrate(ctx context.Context, conn driver.Conn, database string, migs []Migr
 		}
 		start := time.Now()
 		for i, stmt := range m.Statements {
-			q := strings.ReplaceAll(stmt, DatabasePlaceholder, database)
-			if err := conn.Exec(ctx, q); err != nil {
-				return applied, fmt.Errorf("chdb: migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
+			qs := []string{strings.ReplaceAll(stmt, DatabasePlaceholder, database)}
+			if cluster != "" {
+				hasForce := func(db, table string) (bool, error) {
+					var n uint64
+					err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = 'force_id'", db, table).Scan(&n)
+					return n > 0, err
+				}
+				if qs, err = OnCluster(qs[0], cluster, hasForce); err != nil {
+					return applied, fmt.Errorf("chdb: migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
+				}
+			}
+			for _, q := range qs {
+				if cluster != "" {
+					done, err := columnExists(ctx, conn, q)
+					if err != nil {
+						return applied, fmt.Errorf("chdb: migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
+					}
+					if done {
+						continue
+					}
+				}
+				if err := conn.Exec(ctx, q); err != nil {
+					return applied, fmt.Errorf("chdb: migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
+				}
 			}
 		}
 		if err := recordMigration(ctx, conn, table, m); err != nil {
 			return applied, fmt.Errorf("chdb: migrate: %w", err)
 		}
-		logger.InfoContext(ctx, "applied migration", "database", database,
+		logger.InfoContext(ctx, "applied migration", "database", database, "cluster", cluster,
 			"version", m.Version, "name", m.Name, "duration", time.Since(start))
 		applied = append(applied, m)
 	}
 	return applied, nil
 }
+
+// columnExists reports whether q adds a column (ALTER TABLE db.t [ON
+// CLUSTER c] ADD COLUMN name …) that the table, on the server conn reaches,
+// already has.
+func columnExists(ctx context.Context, conn driver.Conn, q string) (bool, error) {
+	m := addColumnRE.FindStringSubmatch(q)
+	if m == nil {
+		return false, nil
+	}
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", m[1], m[2], m[3]).Scan(&n); err != nil {
+		return false, err
+	}
+	return n > 0, nil
+}
+
+var addColumnRE = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+) (?:ON CLUSTER \w+ )?ADD COLUMN (\w+) `)
 
 // recordedMigrations returns the checksums recorded in table by version.
 func recordedMigrations(ctx context.Context, conn driver.Conn, table string) (map[int]string, error) {

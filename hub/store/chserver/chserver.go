@@ -65,6 +65,9 @@ type Options struct {
 	// (mode 0600), and the hub its own user (HubUser) with another, in
 	// DataDir/hub-password, so no other local user can read the data.
 	NoPasswords bool
+	// Cluster, when set, makes the server a replica of a cluster (see
+	// Cluster); TCPPort must then be the port the cluster lists for it.
+	Cluster *Cluster
 	// StartTimeout bounds how long Start waits for the server to answer;
 	// zero means DefaultStartTimeout.
 	StartTimeout time.Duration
@@ -156,6 +159,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	l := newLayout(dir, tcpPort, httpPort)
+	l.Cluster = opts.Cluster
 	var defaultPassword, hubPassword string
 	if !opts.NoPasswords {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -238,6 +242,10 @@ func resolveBinary(binary string) (string, []string, error) {
 	}
 	return p, nil, nil
 }
+
+// FreePort returns a port free on 127.0.0.1 now: for a cluster, whose
+// servers must know each other's ports before any starts.
+func FreePort(ctx context.Context) (int, error) { return choosePort(ctx, 0) }
 
 // choosePort returns port if it is free on 127.0.0.1, or a free port when
 // port is zero.

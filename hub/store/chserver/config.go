@@ -41,9 +41,66 @@ var configTemplate = template.Must(template.New("config.xml").Funcs(template.Fun
     <uncompressed_cache_size>0</uncompressed_cache_size>
     <mlock_executable>false</mlock_executable>
     <max_concurrent_queries>100</max_concurrent_queries>
-    <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
+    <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>{{with .Cluster}}
+    <interserver_http_host>127.0.0.1</interserver_http_host>
+    <interserver_http_port>{{.InterserverPort}}</interserver_http_port>
+    <remote_servers>
+        <{{.Name}}>{{range .Shards}}
+            <shard>
+                <internal_replication>true</internal_replication>{{range .}}
+                <replica>
+                    <host>{{x .Host}}</host>
+                    <port>{{.Port}}</port>{{if $.Cluster.User}}
+                    <user>{{x $.Cluster.User}}</user>
+                    <password>{{x $.Cluster.Password}}</password>{{end}}
+                </replica>{{end}}
+            </shard>{{end}}
+        </{{.Name}}>
+    </remote_servers>
+    <zookeeper>{{range .ZooKeeper}}
+        <node>
+            <host>{{x .Host}}</host>
+            <port>{{.Port}}</port>
+        </node>{{end}}
+    </zookeeper>
+    <macros>
+        <shard>{{x .Shard}}</shard>
+        <replica>{{x .Replica}}</replica>
+    </macros>
+    <distributed_ddl>
+        <path>/clickhouse/task_queue/ddl</path>
+    </distributed_ddl>{{end}}
 </yandex>
 `))
+
+// Cluster makes a server one replica of a ClickHouse cluster coordinated by
+// ZooKeeper: it names every server of the cluster (by shard), the
+// ZooKeeper ensemble, and this server's place (the {shard} and {replica}
+// macros that replicated tables' paths use).
+type Cluster struct {
+	// Name is the cluster's name in ON CLUSTER and Distributed tables: a
+	// ClickHouse identifier.
+	Name string
+	// Shards lists each shard's replicas.
+	Shards [][]Endpoint
+	// ZooKeeper lists the coordination service's nodes.
+	ZooKeeper []Endpoint
+	// Shard and Replica are this server's macros.
+	Shard, Replica string
+	// InterserverPort is the port replicas fetch parts from each other on
+	// (127.0.0.1); it must be free.
+	InterserverPort int
+	// User and Password are what the servers log in to each other with,
+	// for distributed queries; empty means the default user without a
+	// password (test servers only).
+	User, Password string
+}
+
+// Endpoint is a host and port.
+type Endpoint struct {
+	Host string
+	Port int
+}
 
 // usersTemplate defines the local "default" user, the hub's own user
 // ("pathwayhub", when a password is given for it), a "default" and a
@@ -116,6 +173,7 @@ type layout struct {
 	FormatSchemaPath string
 	TCPPort          int
 	HTTPPort         int
+	Cluster          *Cluster
 }
 
 // newLayout returns the layout for the absolute directory dir.

@@ -1,0 +1,159 @@
+package zkserver
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// DefaultClassPath is where Debian's zookeeper package puts the server.
+const DefaultClassPath = "/usr/share/java/zookeeper.jar"
+
+// ErrNotInstalled is returned (wrapped) when java or the ZooKeeper jar is
+// missing (`make deps` installs both).
+var ErrNotInstalled = errors.New("zookeeper not installed")
+
+// Options configure Start.
+type Options struct {
+	// DataDir holds the snapshots, the transaction log and the server's
+	// output. It is required and created if missing.
+	DataDir string
+	// Port is the client port on 127.0.0.1; zero picks a free one.
+	Port int
+	// ClassPath is the server's class path; empty means DefaultClassPath.
+	ClassPath string
+	// StartTimeout bounds the wait for the server to answer; zero means 60 s.
+	StartTimeout time.Duration
+}
+
+// Server is a running ZooKeeper server.
+type Server struct {
+	cmd  *exec.Cmd
+	port int
+	dir  string
+	done chan struct{}
+}
+
+// Start starts a standalone ZooKeeper server and waits until it answers.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	if opts.DataDir == "" {
+		return nil, errors.New("zkserver: empty data directory")
+	}
+	java, err := exec.LookPath("java")
+	if err != nil {
+		return nil, fmt.Errorf("zkserver: %w: java: %w", ErrNotInstalled, err)
+	}
+	cp := opts.ClassPath
+	if cp == "" {
+		cp = DefaultClassPath
+	}
+	if _, err := os.Stat(strings.Split(cp, ":")[0]); err != nil {
+		return nil, fmt.Errorf("zkserver: %w: %w", ErrNotInstalled, err)
+	}
+	dir, err := filepath.Abs(opts.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("zkserver: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o750); err != nil {
+		return nil, fmt.Errorf("zkserver: %w", err)
+	}
+	port := opts.Port
+	if port == 0 {
+		if port, err = freePort(ctx); err != nil {
+			return nil, fmt.Errorf("zkserver: %w", err)
+		}
+	}
+	out, err := os.OpenFile(filepath.Join(dir, "zookeeper.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("zkserver: %w", err)
+	}
+	// The standalone main takes the port and the data directory; the
+	// admin HTTP server (port 8080 by default) is turned off, and the
+	// heap kept small: a test cluster's coordination is a few kilobytes.
+	cmd := exec.CommandContext(context.WithoutCancel(ctx), java, "-Xmx256m",
+		"-Dzookeeper.admin.enableServer=false", "-Dzookeeper.4lw.commands.whitelist=srvr,ruok",
+		"-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain",
+		strconv.Itoa(port), filepath.Join(dir, "data"))
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		_ = out.Close()
+		return nil, fmt.Errorf("zkserver: start: %w", err)
+	}
+	s := &Server{cmd: cmd, port: port, dir: dir, done: make(chan struct{})}
+	go func() {
+		_ = cmd.Wait()
+		_ = out.Close()
+		close(s.done)
+	}()
+	timeout := opts.StartTimeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		if ok, _ := s.ruok(ctx); ok {
+			return s, nil
+		}
+		select {
+		case <-s.done:
+			return nil, fmt.Errorf("zkserver: the server exited while starting (see %s)", filepath.Join(dir, "zookeeper.log"))
+		case <-ctx.Done():
+			s.Kill()
+			return nil, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			s.Kill()
+			return nil, fmt.Errorf("zkserver: no answer on port %d within %s (see %s)", port, timeout, filepath.Join(dir, "zookeeper.log"))
+		}
+	}
+}
+
+// ruok asks the server whether it is running ("imok").
+func (s *Server) ruok(ctx context.Context) (bool, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.Addr())
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = conn.Close() }()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte("ruok")); err != nil {
+		return false, err
+	}
+	line, _ := bufio.NewReader(conn).ReadString('\n')
+	return strings.HasPrefix(line, "imok"), nil
+}
+
+// Addr is the client address, 127.0.0.1:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// Port is the client port.
+func (s *Server) Port() int { return s.port }
+
+// Kill stops the server at once (SIGKILL to its process group) and waits
+// for it to exit.
+func (s *Server) Kill() {
+	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+	<-s.done
+}
+
+func freePort(ctx context.Context) (int, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer func() { _ = ln.Close() }()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
