@@ -16,9 +16,11 @@ import (
 	"github.com/oklog/run"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -194,6 +196,22 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 	return h, nil
 }
 
+// publish runs the share publisher (aggregate publications and the
+// supervisors' fast path) until ctx is done.
+func (h *Hub) publish(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return h.svc.publisher.Run(ctx) })
+	g.Go(func() error { return h.svc.publisher.RunRecords(ctx) })
+	return g.Wait()
+}
+
+// leaseID names this hub in the publishing lease: host, process and the
+// address it serves.
+func (h *Hub) leaseID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s pid %d %s", host, os.Getpid(), h.info.URL)
+}
+
 // Info describes the hub New built.
 func (h *Hub) Info() Info { return h.info }
 
@@ -230,8 +248,15 @@ func (h *Hub) Run(ctx context.Context) error {
 	addContextActor(ctx, &g, h.svc.policy.Watch)
 	h.addCredentialReloads(ctx, &g)
 	addContextActor(ctx, &g, h.svc.monitor.Run)
-	addContextActor(ctx, &g, h.svc.publisher.Run)
-	addContextActor(ctx, &g, h.svc.publisher.RunRecords)
+	if zk := h.cfg.ClickHouse.ZooKeeperAddrs(); h.cfg.ClickHouse.Cluster != "" {
+		// Several hubs share a cluster; one publishes at a time.
+		addContextActor(ctx, &g, func(ctx context.Context) error {
+			return lease.Run(ctx, lease.Options{Servers: zk, Path: "/pathwayhub/" + h.cfg.ClickHouse.Database + "/publisher",
+				ID: h.leaseID(), Logger: h.logger}, h.publish)
+		})
+	} else {
+		addContextActor(ctx, &g, h.publish)
+	}
 	if h.opts.HandleSignals {
 		g.Add(run.SignalHandler(runCtx, os.Interrupt, syscall.SIGTERM))
 	}

@@ -126,19 +126,34 @@ func reloadOnHangup(ctx context.Context, engine *policy.Engine, reloadCredential
 	}
 }
 
+// migrate applies the migrations through admin: on the cluster when cfg
+// names one, else on the one server.
+func migrate(ctx context.Context, cfg config.Config, admin driver.Conn, logger *slog.Logger) ([]chdb.Migration, error) {
+	migs, err := chdb.LoadMigrations(migrations.FS)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ClickHouse.Cluster != "" {
+		return chdb.MigrateOnCluster(ctx, admin, cfg.ClickHouse.Database, cfg.ClickHouse.Cluster, migs, logger)
+	}
+	return chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
+}
+
 // connectClickHouse opens the pool and applies the migrations.
 func connectClickHouse(ctx context.Context, cfg config.Config, addr string, logger *slog.Logger) (driver.Conn, error) {
-	chOpts := chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password}
+	chOpts := chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password,
+		Failover: cfg.ClickHouse.FailoverAddrs()}
+	if cfg.ClickHouse.Cluster != "" {
+		// An insert returns once the replica of the incident's shard has
+		// it, not when the server it went through has queued it: an
+		// acknowledged batch survives the loss of that server.
+		chOpts.Cluster, chOpts.Settings = true, map[string]any{"insert_distributed_sync": 1}
+	}
 	admin, err := chdb.Open(ctx, chOpts)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	migs, err := chdb.LoadMigrations(migrations.FS)
-	if err != nil {
-		_ = admin.Close()
-		return nil, fmt.Errorf("app: %w", err)
-	}
-	applied, err := chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
+	applied, err := migrate(ctx, cfg, admin, logger)
 	_ = admin.Close()
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)

@@ -14,7 +14,6 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
-	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
 // Migrate applies the migrations to the configured ClickHouse and returns how
@@ -23,16 +22,13 @@ func Migrate(ctx context.Context, cfg config.Config, logger *slog.Logger) (int, 
 	if cfg.ClickHouse.Addr == "" {
 		return 0, errors.New("app: migrate needs --clickhouse (the managed server is migrated when the hub starts)")
 	}
-	admin, err := chdb.Open(ctx, chdb.Options{Addr: cfg.ClickHouse.Addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password})
+	admin, err := chdb.Open(ctx, chdb.Options{Addr: cfg.ClickHouse.Addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password,
+		Failover: cfg.ClickHouse.FailoverAddrs(), Cluster: cfg.ClickHouse.Cluster != ""})
 	if err != nil {
 		return 0, fmt.Errorf("app: %w", err)
 	}
 	defer admin.Close()
-	migs, err := chdb.LoadMigrations(migrations.FS)
-	if err != nil {
-		return 0, fmt.Errorf("app: %w", err)
-	}
-	applied, err := chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
+	applied, err := migrate(ctx, cfg, admin, logger)
 	return len(applied), err
 }
 

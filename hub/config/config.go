@@ -121,6 +121,34 @@ type ClickHouse struct {
 	Database string `yaml:"database"`
 	Username string `yaml:"username"`
 	Password string `yaml:"password"`
+	// Failover lists more servers of the same cluster (host:port,
+	// comma-separated): a connection goes to the first of Addr and these
+	// that answers.
+	Failover string `yaml:"failover"`
+	// Cluster is the name of the ClickHouse cluster (remote_servers) the
+	// hub's tables live on, replicated with Distributed tables over them;
+	// empty means one server.
+	Cluster string `yaml:"cluster"`
+	// ZooKeeper lists the coordination service's nodes (host:port,
+	// comma-separated) the cluster runs: the hubs take turns to publish
+	// through a lease there. Required with Cluster.
+	ZooKeeper string `yaml:"zookeeper"`
+}
+
+// FailoverAddrs returns Failover as a list.
+func (c ClickHouse) FailoverAddrs() []string { return splitList(c.Failover) }
+
+// ZooKeeperAddrs returns ZooKeeper as a list.
+func (c ClickHouse) ZooKeeperAddrs() []string { return splitList(c.ZooKeeper) }
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // Default returns the built-in defaults.
@@ -166,6 +194,9 @@ var settings = []setting{
 	{"clickhouse-database", "PATHWAYHUB_CLICKHOUSE_DATABASE", "raw database name", func(c *Config) any { return &c.ClickHouse.Database }},
 	{"clickhouse-user", "PATHWAYHUB_CLICKHOUSE_USER", "ClickHouse user", func(c *Config) any { return &c.ClickHouse.Username }},
 	{"clickhouse-password", "PATHWAYHUB_CLICKHOUSE_PASSWORD", "ClickHouse password (prefer the environment variable)", func(c *Config) any { return &c.ClickHouse.Password }},
+	{"clickhouse-failover", "PATHWAYHUB_CLICKHOUSE_FAILOVER", "more servers of the same ClickHouse cluster, host:port, comma-separated, tried in order when --clickhouse does not answer", func(c *Config) any { return &c.ClickHouse.Failover }},
+	{"clickhouse-cluster", "PATHWAYHUB_CLICKHOUSE_CLUSTER", "ClickHouse cluster name: replicated tables with Distributed tables over them (needs --clickhouse and --zookeeper)", func(c *Config) any { return &c.ClickHouse.Cluster }},
+	{"zookeeper", "PATHWAYHUB_ZOOKEEPER", "the cluster's ZooKeeper nodes, host:port, comma-separated: one hub publishes at a time through a lease there", func(c *Config) any { return &c.ClickHouse.ZooKeeper }},
 	{"data-dir", "PATHWAYHUB_DATA_DIR", "directory for the managed ClickHouse's data", func(c *Config) any { return &c.DataDir }},
 	{"log-level", "PATHWAYHUB_LOG_LEVEL", "debug, info, warn or error", func(c *Config) any { return &c.LogLevel }},
 	{"log-format", "PATHWAYHUB_LOG_FORMAT", "text or json", func(c *Config) any { return &c.LogFormat }},
@@ -342,6 +373,19 @@ func (c *Config) Validate() error {
 		}
 	} else if c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir: required when clickhouse.addr is empty (managed ClickHouse)"))
+	}
+	for _, a := range append(c.ClickHouse.FailoverAddrs(), c.ClickHouse.ZooKeeperAddrs()...) {
+		if _, _, err := net.SplitHostPort(a); err != nil {
+			errs = append(errs, fmt.Errorf("clickhouse.failover, clickhouse.zookeeper: %q is not host:port", a))
+		}
+	}
+	if c.ClickHouse.Cluster != "" {
+		if !sqltext.ValidIdent(c.ClickHouse.Cluster) {
+			errs = append(errs, fmt.Errorf("clickhouse.cluster: %q must be lower-case letters, digits and underscores", c.ClickHouse.Cluster))
+		}
+		if c.ClickHouse.Addr == "" || len(c.ClickHouse.ZooKeeperAddrs()) == 0 {
+			errs = append(errs, errors.New("clickhouse.cluster: needs clickhouse.addr (a cluster is not managed by the hub) and clickhouse.zookeeper"))
+		}
 	}
 	if !sqltext.ValidIdent(c.ClickHouse.Database) {
 		errs = append(errs, fmt.Errorf("clickhouse.database: %q must be lower-case letters, digits and underscores", c.ClickHouse.Database))

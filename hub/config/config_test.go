@@ -45,6 +45,8 @@ func TestBadFiles(t *testing.T) {
 		"tls_half.bad.yaml":    {"tls_cert and tls_key"},
 		"bad_values.bad.yaml":  {"listen:", "clickhouse.database:", "log_level:", "shares.workers:"},
 		"thresholds.bad.yaml":  {"thresholds.handover_warning:", "thresholds.ambulance_wait:"},
+		// A cluster's hubs take turns to publish through ZooKeeper.
+		"cluster_without_zookeeper.bad.yaml": {"clickhouse.cluster:", "zookeeper"},
 		// A hub on the network without TLS sends tokens and health data in
 		// the clear: refused unless insecure_plaintext says a proxy
 		// terminates TLS.

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"text/template"
+	"time"
 )
 
 // configTemplate is a minimal server configuration understood by
@@ -61,7 +62,8 @@ var configTemplate = template.Must(template.New("config.xml").Funcs(template.Fun
         <node>
             <host>{{x .Host}}</host>
             <port>{{.Port}}</port>
-        </node>{{end}}
+        </node>{{end}}{{if .SessionTimeout}}
+        <session_timeout_ms>{{.SessionTimeout.Milliseconds}}</session_timeout_ms>{{end}}
     </zookeeper>
     <macros>
         <shard>{{x .Shard}}</shard>
@@ -90,6 +92,10 @@ type Cluster struct {
 	// InterserverPort is the port replicas fetch parts from each other on
 	// (127.0.0.1); it must be free.
 	InterserverPort int
+	// SessionTimeout is the server's ZooKeeper session timeout; zero keeps
+	// ClickHouse's 30 s. A replica killed and started again is not active
+	// until its old session has expired.
+	SessionTimeout time.Duration
 	// User and Password are what the servers log in to each other with,
 	// for distributed queries; empty means the default user without a
 	// password (test servers only).

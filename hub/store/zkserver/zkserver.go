@@ -1,7 +1,6 @@
 package zkserver
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/go-zookeeper/zk"
 )
 
 // DefaultClassPath is where Debian's zookeeper package puts the server.
@@ -80,7 +81,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	// admin HTTP server (port 8080 by default) is turned off, and the
 	// heap kept small: a test cluster's coordination is a few kilobytes.
 	cmd := exec.CommandContext(context.WithoutCancel(ctx), java, "-Xmx256m",
-		"-Dzookeeper.admin.enableServer=false", "-Dzookeeper.4lw.commands.whitelist=srvr,ruok",
+		"-Dzookeeper.admin.enableServer=false",
 		"-cp", cp, "org.apache.zookeeper.server.ZooKeeperServerMain",
 		strconv.Itoa(port), filepath.Join(dir, "data"))
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, out, out
@@ -119,21 +120,37 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 }
 
-// ruok asks the server whether it is running ("imok").
+// ruok reports whether the server serves sessions: a client's session is
+// established and reads the root. (The "ruok" command answers "imok" as
+// soon as the process listens, before the server takes sessions; a
+// ClickHouse 18.16 server whose first session fails may crash.)
 func (s *Server) ruok(ctx context.Context) (bool, error) {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.Addr())
+	conn, events, err := zk.Connect([]string{s.Addr()}, 4*time.Second, zk.WithLogger(quiet{}))
 	if err != nil {
 		return false, err
 	}
-	defer func() { _ = conn.Close() }()
-	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := conn.Write([]byte("ruok")); err != nil {
-		return false, err
+	defer conn.Close()
+	deadline := time.After(2 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == zk.StateHasSession {
+				_, _, err := conn.Exists("/")
+				return err == nil, err
+			}
+		case <-deadline:
+			return false, errors.New("no session")
+		case <-ctx.Done():
+			return false, ctx.Err()
+		}
 	}
-	line, _ := bufio.NewReader(conn).ReadString('\n')
-	return strings.HasPrefix(line, "imok"), nil
 }
+
+// quiet drops the client library's log lines.
+type quiet struct{}
+
+// Printf discards a line.
+func (quiet) Printf(string, ...any) {}
 
 // Addr is the client address, 127.0.0.1:port.
 func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }

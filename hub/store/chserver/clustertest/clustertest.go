@@ -3,6 +3,7 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -65,6 +66,9 @@ func Start(t testing.TB, shards, replicas int) *Cluster {
 			Cluster: &chserver.Cluster{
 				Name: Name, Shards: layout, ZooKeeper: []chserver.Endpoint{{Host: "127.0.0.1", Port: zk.Port()}},
 				Shard: fmt.Sprintf("%02d", s+1), Replica: fmt.Sprintf("s%dr%d", s+1, r+1), InterserverPort: inter,
+				// ZooKeeper's least (two ticks): a killed replica is back
+				// soon after it restarts.
+				SessionTimeout: 4 * time.Second,
 			},
 		})
 	}
@@ -83,8 +87,14 @@ func Start(t testing.TB, shards, replicas int) *Cluster {
 	t.Cleanup(func() {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		for _, s := range c.Servers {
+		for i, s := range c.Servers {
 			_ = s.Kill()
+			if t.Failed() {
+				// What the servers said, for the failure's story.
+				if raw, err := os.ReadFile(filepath.Join(s.DataDir(), "log", "clickhouse-server.err.log")); err == nil {
+					t.Logf("server %d error log (last 3000 bytes):\n%s", i, raw[max(0, len(raw)-3000):])
+				}
+			}
 		}
 	})
 	return c
@@ -121,6 +131,20 @@ func (c *Cluster) Restart(t testing.TB, i int) {
 	c.mu.Lock()
 	c.Servers[i] = s
 	c.mu.Unlock()
+}
+
+// WaitFor polls cond until it holds, failing
+// the test after a minute: a bound on a functional wait (replication
+// catching up), not a measure of speed.
+func WaitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("clustertest: waited a minute for %s", what)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // Open opens a connection to server i's database db (which must exist),

@@ -1,0 +1,102 @@
+package integration_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
+	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver/clustertest"
+	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
+)
+
+// TestTwoHubsOnAClusterLoseAReplica: two hubs share a two-replica cluster
+// (each connected to its own replica, failing over to the other). One of
+// them holds the publishing lease and has published. Batches go through
+// both; then the first hub's replica is killed (-9) and its client retries
+// the batch that failed, as a client does, until the hub stores it through
+// the other replica. Every acknowledged incident is stored exactly once on
+// the surviving replica, and on the killed one once it is back and has
+// caught up.
+func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := clustertest.Start(t, 1, 2)
+	addrs := c.Addrs()
+	const db, prefix = "pathway_cluster", "sc_"
+	onCluster := func(failover string) apptest.Option {
+		return apptest.WithConfig(func(cfg *config.Config) {
+			cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
+			cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper = clustertest.Name, c.ZooKeeper.Addr()
+			cfg.ClickHouse.Failover = failover
+		})
+	}
+	a := startHubWith(t, addrs[0], sharingCreds(), onCluster(addrs[1]))
+	b := startHubWith(t, addrs[1], sharingCreds(), onCluster(addrs[0]))
+	// The test's own reads go to the cluster unrecorded, like the hubs':
+	// the replay on chDB has no cluster.
+	for i, h := range []*hub{a, b} {
+		_ = h.ch.Close()
+		h.ch = c.Open(t, i, db)
+	}
+
+	// One hub publishes: it holds the lease, and its start publication is
+	// logged (in a replicated table: every replica has it).
+	leasePath := "/pathwayhub/" + db + "/publisher"
+	var holder string
+	waitFor(t, "a hub to hold the publishing lease and publish", func() bool {
+		var err error
+		holder, err = lease.Holder([]string{c.ZooKeeper.Addr()}, leasePath)
+		return err == nil && holder != "" && b.count(t, "SELECT count() FROM publications") > 0
+	})
+	if strings.HasSuffix(holder, a.info.URL) == strings.HasSuffix(holder, b.info.URL) {
+		t.Fatalf("lease holder %q is not exactly one of the hubs (%s, %s)", holder, a.info.URL, b.info.URL)
+	}
+
+	var acknowledged []*pathwayv1.IncidentRecord
+	for _, h := range []*hub{a, b} {
+		recs := detentions(t, 20, camden, time.Now().AddDate(0, 0, -3))
+		h.mustSubmitAll(t, metToken, recs...)
+		acknowledged = append(acknowledged, recs...)
+	}
+
+	c.Kill(t, 0)
+	recs := detentions(t, 20, camden, time.Now().AddDate(0, 0, -2))
+	deadline := time.Now().Add(time.Minute)
+	for {
+		resp, err := a.submit(t, metToken, false, recs...)
+		if err == nil && !strings.Contains(statuses(resp), "ERROR") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the hub never stored a batch after its replica was lost: %v", err)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	acknowledged = append(acknowledged, recs...)
+
+	assertOnce := func(conn driver.Conn, which string) {
+		t.Helper()
+		// A restarted replica is active again once its old session has
+		// expired, then fetches what it missed.
+		clustertest.WaitFor(t, "the "+which+" replica to hold every acknowledged incident", func() bool {
+			var n uint64
+			err := conn.QueryRow(ctx, "SELECT uniqExact(force_id, incident_ref) FROM "+db+".incidents_local FINAL").Scan(&n)
+			return err == nil && n >= uint64(len(acknowledged))
+		})
+		var distinct, rows uint64
+		if err := conn.QueryRow(ctx, "SELECT uniqExact(force_id, incident_ref), count() FROM "+db+".incidents_local FINAL").Scan(&distinct, &rows); err != nil {
+			t.Fatal(err)
+		}
+		if distinct != uint64(len(acknowledged)) || rows != distinct {
+			t.Errorf("%s replica: %d incidents in %d rows, want the %d acknowledged once each", which, distinct, rows, len(acknowledged))
+		}
+	}
+	assertOnce(c.Open(t, 1, db), "surviving")
+	c.Restart(t, 0)
+	assertOnce(c.Open(t, 0, db), "restarted")
+}
