@@ -22,6 +22,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
+	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -171,7 +172,13 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if passwordsFile == "" {
 		passwordsFile = filepath.Join(h.cfg.DataDir, "share-passwords.yaml")
 	}
-	if h.svc, err = build(ctx, h.cfg, opts, h.conn, h.reg, h.logger, usersFile, passwordsFile); err != nil {
+	var shareConns []pinned
+	if h.cfg.ClickHouse.Cluster != "" {
+		if shareConns, err = h.pinnedConns(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if h.svc, err = build(ctx, h.cfg, opts, h.conn, shareConns, h.reg, h.logger, usersFile, passwordsFile); err != nil {
 		return nil, err
 	}
 	mux, err := h.routes(ctx)
@@ -185,7 +192,7 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 		URL: h.info.URL, MetricsURL: h.info.MetricsURL,
 		ClickHouseAddr: chAddr, ClickHouseUser: h.cfg.ClickHouse.Username, ClickHousePassword: h.cfg.ClickHouse.Password,
 		Database: h.cfg.ClickHouse.Database, UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: h.cfg.Shares.Prefix,
-		Publish: h.svc.publisher.PublishAll, PublishFull: h.svc.publisher.PublishFull, Policy: h.svc.policy,
+		Publish: h.publishAll(false), PublishFull: h.publishAll(true), Policy: h.svc.policy,
 	}
 	h.credReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pathwayhub_credentials_reloads_total", Help: "Reloads of the credentials file, by outcome (a failed one keeps the previous credentials).",
@@ -200,9 +207,52 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 // supervisors' fast path) until ctx is done.
 func (h *Hub) publish(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return h.svc.publisher.Run(ctx) })
-	g.Go(func() error { return h.svc.publisher.RunRecords(ctx) })
+	for _, pub := range h.svc.publishers {
+		g.Go(func() error { return pub.Run(ctx) })
+		g.Go(func() error { return pub.RunRecords(ctx) })
+	}
 	return g.Wait()
+}
+
+// publishAll returns what publishes every share now (every share whatever
+// changed, when full) on every server that has shares, and reports the
+// first server's publication.
+func (h *Hub) publishAll(full bool) func(context.Context) (share.Report, error) {
+	return func(ctx context.Context) (share.Report, error) {
+		var first share.Report
+		var errs []error
+		for i, pub := range h.svc.publishers {
+			publish := pub.PublishAll
+			if full {
+				publish = pub.PublishFull
+			}
+			rep, err := publish(ctx)
+			if i == 0 {
+				first = rep
+			}
+			errs = append(errs, err)
+		}
+		return first, errors.Join(errs...)
+	}
+}
+
+// pinnedConns opens, on a cluster, a connection to each of its servers
+// (the configured one and the failover ones) that never fails over: each
+// server's shares are written through its own. A server that is down at
+// start is connected to when it is back.
+func (h *Hub) pinnedConns(ctx context.Context) ([]pinned, error) {
+	var out []pinned
+	for _, addr := range append([]string{h.cfg.ClickHouse.Addr}, h.cfg.ClickHouse.FailoverAddrs()...) {
+		conn, err := chdb.Open(ctx, chdb.Options{Addr: addr, Database: h.cfg.ClickHouse.Database,
+			Username: h.cfg.ClickHouse.Username, Password: h.cfg.ClickHouse.Password, Cluster: true, Lazy: true,
+			Settings: map[string]any{"insert_distributed_sync": 1}})
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		h.closers = append(h.closers, func() { _ = conn.Close() })
+		out = append(out, pinned{server: addr, conn: conn})
+	}
+	return out, nil
 }
 
 // leaseID names this hub in the publishing lease: host, process and the

@@ -27,14 +27,26 @@ import (
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
 )
 
+// pinned is a connection to one server of a cluster, never failing over
+// to another.
+type pinned struct {
+	server string
+	conn   driver.Conn
+}
+
 // parts are the hub's services, built once ClickHouse is ready.
 type parts struct {
-	audit     *audit.Writer
-	policy    *policy.Engine
-	ingest    *ingest.Service
-	access    *access.Service
-	monitor   *monitor.Monitor
-	publisher *share.Publisher
+	audit   *audit.Writer
+	policy  *policy.Engine
+	ingest  *ingest.Service
+	access  *access.Service
+	monitor *monitor.Monitor
+	// publishers write the shares: one on the hub's connection, or on a
+	// cluster one per server, each pinned to it, so that every server has
+	// every share and a dashboard survives the loss of its server.
+	// publisher is the first.
+	publishers []*share.Publisher
+	publisher  *share.Publisher
 }
 
 // build wires the services: every policy decision is audited to ClickHouse;
@@ -42,7 +54,7 @@ type parts struct {
 // and nudges the publisher; the monitor, once it has read them, has the
 // publisher's fast path write its forces' supervisors' shares (incidents and
 // live state) at once, apart from the aggregate publication.
-func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
+func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, shareConns []pinned, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
 	db := cfg.ClickHouse.Database
 	var p parts
 	var err error
@@ -57,20 +69,35 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	p.monitor, err = monitor.New(monitor.Options{
 		Source: store.New(conn, db), Thresholds: cfg.Thresholds, Interval: cfg.MonitorInterval, ReloadInterval: cfg.MonitorReload,
 		Now: opts.Now, Registerer: reg, Logger: logger,
-		Changed: func(c monitor.Change) { p.publisher.NotifyRecords(c) },
+		Changed: func(c monitor.Change) {
+			for _, pub := range p.publishers {
+				pub.NotifyRecords(c)
+			}
+		},
 	})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
 	}
-	p.publisher, err = share.New(share.Options{
-		Conn: conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
-		UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
-		Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers,
-		Live: p.monitor.Snapshot, Now: opts.Now, Logger: logger, Registerer: reg,
-	})
-	if err != nil {
-		return p, fmt.Errorf("app: %w", err)
+	if shareConns == nil {
+		shareConns = []pinned{{conn: conn}}
 	}
+	for _, sc := range shareConns {
+		server, r, l := sc.server, reg, logger
+		if server != "" {
+			r, l = prometheus.WrapRegistererWith(prometheus.Labels{"server": server}, reg), logger.With("server", server)
+		}
+		pub, err := share.New(share.Options{
+			Conn: sc.conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
+			UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
+			Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers,
+			Live: p.monitor.Snapshot, Now: opts.Now, Logger: l, Registerer: r,
+		})
+		if err != nil {
+			return p, fmt.Errorf("app: %w", err)
+		}
+		p.publishers = append(p.publishers, pub)
+	}
+	p.publisher = p.publishers[0]
 	valid, err := validate.New(validate.Options{Skew: cfg.ClockSkew, Now: opts.Now})
 	if err != nil {
 		return p, fmt.Errorf("app: %w", err)
@@ -87,7 +114,9 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		Store: st, Validator: valid, Policy: p.policy,
 		Stored: func(keys []store.IncidentKey) {
 			p.monitor.Notify(keys)
-			p.publisher.Notify()
+			for _, pub := range p.publishers {
+				pub.Notify()
+			}
 		},
 		Logger: logger, Registerer: reg, Now: opts.Now, InflightBytes: cfg.IngestInflightBytes,
 	})

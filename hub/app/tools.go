@@ -81,5 +81,5 @@ func PublishFull(ctx context.Context, opts Options) (share.Report, error) {
 		return share.Report{}, err
 	}
 	defer h.close()
-	return h.svc.publisher.PublishFull(ctx)
+	return h.publishAll(true)(ctx)
 }

@@ -16,7 +16,9 @@ import (
 
 // TestTwoHubsOnAClusterLoseAReplica: two hubs share a two-replica cluster
 // (each connected to its own replica, failing over to the other). One of
-// them holds the publishing lease and has published. Batches go through
+// them holds the publishing lease and has published, a copy of every share
+// on each replica, the copies alike; a dashboard's share still answers
+// when its replica is gone. Batches go through
 // both; then the first hub's replica is killed (-9) and its client retries
 // the batch that failed, as a client does, until the hub stores it through
 // the other replica. Every acknowledged incident is stored exactly once on
@@ -64,7 +66,36 @@ func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 		acknowledged = append(acknowledged, recs...)
 	}
 
+	// Every replica gets every share, from the same data: the publishing
+	// hub writes each replica's own copy, and the copies' content hashes
+	// agree.
+	publisher := a
+	if strings.HasSuffix(holder, b.info.URL) {
+		publisher = b
+	}
+	for _, h := range []*hub{a, b} {
+		if err := h.ch.Exec(ctx, "SYSTEM SYNC REPLICA "+db+".incidents_local"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := publisher.info.Publish(ctx); err != nil {
+		t.Fatalf("publish: %v", err)
+	}
+	var hashes [2]string
+	for i, h := range []*hub{a, b} {
+		if err := h.ch.QueryRow(ctx, "SELECT content_hash FROM "+prefix+nclRecipient+".publication").Scan(&hashes[i]); err != nil {
+			t.Fatalf("replica %d: %v", i, err)
+		}
+	}
+	if hashes[0] == "" || hashes[0] != hashes[1] {
+		t.Errorf("the replicas' copies of %s differ: content hashes %q and %q", nclRecipient, hashes[0], hashes[1])
+	}
+
 	c.Kill(t, 0)
+	// The commissioner's dashboard still answers, from the other replica.
+	if n := b.count(t, "SELECT count() FROM "+prefix+nclRecipient+".catalogue"); n == 0 {
+		t.Error("the surviving replica's copy of the commissioner's share is empty")
+	}
 	recs := detentions(t, 20, camden, time.Now().AddDate(0, 0, -2))
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -33,6 +33,9 @@ type Options struct {
 	// Settings are ClickHouse settings sent with every query (a cluster's
 	// hub sets insert_distributed_sync, say).
 	Settings map[string]any
+	// Lazy skips the check that the server answers: the connection is
+	// made when first used (a cluster's server that is down at start).
+	Lazy bool
 	// Cluster marks a connection to a cluster's server, whose statements
 	// (ON CLUSTER, replicated engines) the tests do not record for the
 	// replay on chDB, which has no cluster.
@@ -97,9 +100,11 @@ func Open(ctx context.Context, opts Options) (driver.Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("chdb: open %s: %w", opts.Addr, err)
 	}
-	if err := conn.Ping(ctx); err != nil {
-		_ = conn.Close()
-		return nil, fmt.Errorf("chdb: ping %s: %w", opts.Addr, err)
+	if !opts.Lazy {
+		if err := conn.Ping(ctx); err != nil {
+			_ = conn.Close()
+			return nil, fmt.Errorf("chdb: ping %s: %w", opts.Addr, err)
+		}
 	}
 	if opts.Cluster {
 		return conn, nil
