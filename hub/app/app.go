@@ -245,7 +245,7 @@ func (h *Hub) pinnedConns(ctx context.Context) ([]pinned, error) {
 	for _, addr := range append([]string{h.cfg.ClickHouse.Addr}, h.cfg.ClickHouse.FailoverAddrs()...) {
 		conn, err := chdb.Open(ctx, chdb.Options{Addr: addr, Database: h.cfg.ClickHouse.Database,
 			Username: h.cfg.ClickHouse.Username, Password: h.cfg.ClickHouse.Password, Cluster: true, Lazy: true,
-			Settings: map[string]any{"insert_distributed_sync": 1}})
+			Settings: chdb.ClusterSettings()})
 		if err != nil {
 			return nil, fmt.Errorf("app: %w", err)
 		}

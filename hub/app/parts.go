@@ -173,10 +173,7 @@ func connectClickHouse(ctx context.Context, cfg config.Config, addr string, logg
 	chOpts := chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password,
 		Failover: cfg.ClickHouse.FailoverAddrs()}
 	if cfg.ClickHouse.Cluster != "" {
-		// An insert returns once the replica of the incident's shard has
-		// it, not when the server it went through has queued it: an
-		// acknowledged batch survives the loss of that server.
-		chOpts.Cluster, chOpts.Settings = true, map[string]any{"insert_distributed_sync": 1}
+		chOpts.Cluster, chOpts.Settings = true, chdb.ClusterSettings()
 	}
 	admin, err := chdb.Open(ctx, chOpts)
 	if err != nil {

@@ -131,3 +131,68 @@ func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 	c.Restart(t, 0)
 	assertOnce(c.Open(t, 0, db), "restarted")
 }
+
+// TestTwoShardsPublishWhatOneServerPublishes: the same incidents of three
+// forces, stored on a cluster of two shards (each force's incidents on
+// the shard its id hashes to) and on one server, give aggregate shares
+// with the same content: the measures read the Distributed tables, and
+// FINAL collapses revisions on each shard, correctly because an incident's
+// revisions share a shard.
+func TestTwoShardsPublishWhatOneServerPublishes(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := clustertest.Start(t, 2, 1)
+	addrs := c.Addrs()
+	const db, prefix = "pathway_sharded", "sx_"
+	sharded := startHubWith(t, addrs[0], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
+		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
+		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), addrs[1]
+	}))
+	_ = sharded.ch.Close()
+	sharded.ch = c.Open(t, 0, db)
+	single := startSharingHub(t)
+
+	// Two months of detentions of three forces.
+	batches := map[string][]*pathwayv1.IncidentRecord{
+		metToken:  append(detentions(t, 24, camden, lastMonth()), detentions(t, 9, hackney, lastMonth().AddDate(0, -1, 0))...),
+		btpToken:  detentions(t, 17, camden, lastMonth()),
+		cityToken: detentions(t, 11, "E09000001", lastMonth().AddDate(0, -1, 3)),
+	}
+	for _, h := range []*hub{sharded, single} {
+		for token, recs := range batches {
+			h.mustSubmitAll(t, token, recs...)
+		}
+	}
+	var stored [2]uint64
+	for i, h := range []*hub{sharded, single} {
+		stored[i] = h.count(t, "SELECT count() FROM "+h.info.Database+".incidents FINAL")
+		if _, err := h.info.Publish(ctx); err != nil {
+			t.Fatalf("publish: %v", err)
+		}
+	}
+	if stored[0] != stored[1] || stored[0] != 61 {
+		t.Fatalf("stored %d incidents on the cluster and %d on one server, want 61 each", stored[0], stored[1])
+	}
+	// Each shard holds only its forces' incidents.
+	for i := range 2 {
+		conn := c.Open(t, i, db)
+		var n uint64
+		if err := conn.QueryRow(ctx, "SELECT count() FROM "+db+".incidents_local").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 || n == 61 {
+			t.Errorf("shard %d holds %d of the 61 incidents; the forces are spread over both", i+1, n)
+		}
+	}
+	for _, recipient := range []string{nclRecipient, "london_regional_lead", "btp_national_analysts"} {
+		var hashes [2]string
+		for i, h := range []*hub{sharded, single} {
+			if err := h.ch.QueryRow(ctx, "SELECT content_hash FROM "+h.info.SharePrefix+recipient+".publication").Scan(&hashes[i]); err != nil {
+				t.Fatalf("%s: %v", recipient, err)
+			}
+		}
+		if hashes[0] != hashes[1] {
+			t.Errorf("%s: content hash %s on two shards, %s on one server", recipient, hashes[0], hashes[1])
+		}
+	}
+}

@@ -266,7 +266,10 @@ func (src sources) submitters(col string, scope Scope) []string {
 	}
 	if len(scope.Regions) > 0 || len(scope.LADs) > 0 {
 		place := Scope{Regions: scope.Regions, LADs: scope.LADs}.conditions()
-		conds = append(conds, col+" IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+
+		// GLOBAL: on a cluster the outer table is Distributed and the
+		// snapshot local to the publishing server; the subquery runs there
+		// once and its forces go to every shard (on one server it is IN).
+		conds = append(conds, col+" GLOBAL IN (SELECT force_id FROM (SELECT force_id, status, region_code, lad_code FROM "+
 			src.incidents+") WHERE status != 'withdrawn' AND "+strings.Join(place, " AND ")+" GROUP BY force_id)")
 	}
 	return conds

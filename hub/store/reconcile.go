@@ -18,7 +18,7 @@ func (s *Store) Reconcile(ctx context.Context) (int, error) {
 		{"trust", "health_updates", "trust_id", "health_updates"},
 	} {
 		var n uint64
-		missing := fmt.Sprintf("FROM %[1]s.%[2]s WHERE submission_id NOT IN (SELECT submission_id FROM %[1]s.submissions)", s.db, t.table)
+		missing := fmt.Sprintf("FROM %[1]s.%[2]s WHERE submission_id GLOBAL NOT IN (SELECT submission_id FROM %[1]s.submissions)", s.db, t.table)
 		if err := s.conn.QueryRow(ctx, "SELECT uniqExact(submission_id) "+missing).Scan(&n); err != nil {
 			return total, fmt.Errorf("store: reconcile %s: %w", t.table, err)
 		}

@@ -110,7 +110,7 @@ func (p *Publisher) rejectionRows(ctx context.Context, r disclosure.Rule, scope 
 	}
 	conds := []string{
 		fmt.Sprintf("received_at >= toDateTime(%d) AND received_at < toDateTime(%d)", from.Unix(), to.Unix()),
-		"submission_id IN (SELECT submission_id FROM " + db + ".submissions WHERE org_kind = 'force' AND dry_run = 0)",
+		"submission_id GLOBAL IN (SELECT submission_id FROM " + db + ".submissions WHERE org_kind = 'force' AND dry_run = 0)",
 		inScope,
 	}
 	q := "SELECT org_id, toStartOfMonth(received_at, 'UTC') AS month, field, code, count() AS n FROM " + db +

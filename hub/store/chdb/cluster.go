@@ -13,6 +13,19 @@ import (
 // incidents_local, a Replicated*MergeTree on every replica.
 const LocalSuffix = "_local"
 
+// ClusterSettings are the settings of a connection to a cluster's server:
+// insert_distributed_sync, so that an insert through a Distributed table
+// returns once the shard's replica has the rows, not when the server it
+// went through has queued them, and an acknowledged batch survives the
+// loss of that server. The cluster's servers must also give the hub's user
+// distributed_product_mode = global in its profile (a subquery over a
+// Distributed table inside IN or JOIN then runs once and goes to every
+// shard, so the answer is the whole cluster's), which 18.16's protocol
+// cannot send with a query: chserver.Cluster writes it.
+func ClusterSettings() map[string]any {
+	return map[string]any{"insert_distributed_sync": 1}
+}
+
 var (
 	createTableRE = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS (\w+)\.(\w+) \(`)
 	engineRE      = regexp.MustCompile(`^(\w*MergeTree)(?:\(([^)]*)\))?`)

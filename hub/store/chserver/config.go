@@ -122,7 +122,12 @@ var usersTemplate = template.Must(template.New("users.xml").Parse(`<?xml version
             <use_uncompressed_cache>0</use_uncompressed_cache>
             <!-- Idle client connections are polled this often (seconds) for
                  server shutdown; the default 10 delays Stop by up to 10s. -->
-            <poll_interval>1</poll_interval>
+            <poll_interval>1</poll_interval>{{if .Cluster}}
+            <!-- On a cluster: a subquery over a Distributed table inside IN
+                 or JOIN runs once and goes to every shard (GLOBAL), so the
+                 answer is the whole cluster's, as on one server. (18.16's
+                 protocol sends no text setting with a query.) -->
+            <distributed_product_mode>global</distributed_product_mode>{{end}}
         </default>
         <readonly>
             <readonly>1</readonly>
@@ -223,7 +228,10 @@ func (l layout) write(usersD []string, keepUsersD bool, defaultPassword, hubPass
 		sum := sha256.Sum256([]byte(pw))
 		return hex.EncodeToString(sum[:])
 	}
-	if err := usersTemplate.Execute(&buf, struct{ DefaultHash, HubHash string }{hash(defaultPassword), hash(hubPassword)}); err != nil {
+	if err := usersTemplate.Execute(&buf, struct {
+		DefaultHash, HubHash string
+		Cluster              bool
+	}{hash(defaultPassword), hash(hubPassword), l.Cluster != nil}); err != nil {
 		return fmt.Errorf("render users: %w", err)
 	}
 	if err := writeFileAtomic(l.UsersFile, buf.Bytes()); err != nil {

@@ -156,7 +156,7 @@ func (c *Cluster) Open(t testing.TB, i int, db string) driver.Conn {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	conn, err := chdb.Open(ctx, chdb.Options{Addr: addrs[i], Failover: failover, Database: db, Cluster: true,
-		Settings: map[string]any{"insert_distributed_sync": 1}})
+		Settings: chdb.ClusterSettings()})
 	if err != nil {
 		t.Fatalf("clustertest: open server %d: %v", i, err)
 	}
