@@ -2,11 +2,14 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
@@ -58,7 +61,16 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	db := cfg.ClickHouse.Database
 	var p parts
 	var err error
-	p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
+	if cfg.ClickHouse.Cluster == "" {
+		p.audit = audit.New(conn, db, filepath.Join(cfg.DataDir, AuditHeadFile))
+	} else {
+		// Several hubs decide at once: each extends a chain of its own.
+		chain, err := chainID(filepath.Join(cfg.DataDir, AuditChainFile))
+		if err != nil {
+			return p, fmt.Errorf("app: %w", err)
+		}
+		p.audit = audit.NewChain(conn, db, chain, filepath.Join(cfg.DataDir, AuditHeadFile))
+	}
 	p.policy, err = policy.New(ctx, policy.Options{Measures: measures.IDs(),
 		Dir: cfg.Agreements, Auditor: p.audit, Now: opts.Now,
 		Logger: logger, Registerer: reg,
@@ -153,6 +165,24 @@ func reloadOnHangup(ctx context.Context, engine *policy.Engine, reloadCredential
 			}
 		}
 	}
+}
+
+// AuditChainFile is the file, in the data directory of a hub on a cluster, naming the
+// decision audit's chain this hub extends (made at its first start).
+const AuditChainFile = "audit-chain"
+
+// chainID reads the chain name in file, or makes a random one there.
+func chainID(file string) (string, error) {
+	if raw, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(raw))) > 0 {
+		return strings.TrimSpace(string(raw)), nil
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	id := "hub-" + strings.ToLower(rand.Text())
+	if err := os.WriteFile(file, []byte(id+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return id, nil
 }
 
 // migrate applies the migrations through admin: on the cluster when cfg

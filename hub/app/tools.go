@@ -57,14 +57,11 @@ func VerifyAudit(ctx context.Context, cfg config.Config) (rows int, problems []a
 		return 0, nil, fmt.Errorf("app: %w", err)
 	}
 	defer conn.Close()
-	var headSeq uint64
-	var headHash string
-	if seq, hash, err := audit.ReadHead(filepath.Join(cfg.DataDir, AuditHeadFile)); err == nil {
-		headSeq, headHash = seq, hash
-	} else if !errors.Is(err, os.ErrNotExist) {
+	head, err := audit.ReadHead(filepath.Join(cfg.DataDir, AuditHeadFile))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return 0, nil, fmt.Errorf("app: %w", err)
 	}
-	return audit.Verify(ctx, conn, cfg.ClickHouse.Database, headSeq, headHash)
+	return audit.Verify(ctx, conn, cfg.ClickHouse.Database, head)
 }
 
 // PublishFull builds the hub as New does, from opts (listening on loopback

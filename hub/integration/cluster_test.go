@@ -10,6 +10,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
+	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/clustertest"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
@@ -130,6 +131,16 @@ func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 	assertOnce(c.Open(t, 1, db), "surviving")
 	c.Restart(t, 0)
 	assertOnce(c.Open(t, 0, db), "restarted")
+
+	// Both hubs decided; each extended a chain of its own, and every chain
+	// verifies.
+	if n := b.count(t, "SELECT uniqExact(chain) FROM "+db+".decisions WHERE seq > 0"); n != 2 {
+		t.Errorf("the decision audit has %d chains, want one per hub", n)
+	}
+	n, problems, err := audit.Verify(ctx, b.ch, db, audit.Head{})
+	if err != nil || n == 0 || len(problems) != 0 {
+		t.Errorf("audit verify on the cluster: %d rows, %v, %v", n, problems, err)
+	}
 }
 
 // TestTwoShardsPublishWhatOneServerPublishes: the same incidents of three

@@ -29,6 +29,7 @@ type Writer struct {
 	db       string
 	group    *chdb.Group[policy.Decision]
 	headFile string
+	chain    string
 
 	// The chain's head: the last row stored. known is false until it has
 	// been read from the table, and again after a failed insert, whose
@@ -45,8 +46,13 @@ var _ policy.Auditor = (*Writer)(nil)
 // headFile is not empty, the chain's head (seq and hash of the last row) is
 // written there after every insert, for Verify to check that no row was
 // deleted from the end.
-func New(conn driver.Conn, db, headFile string) *Writer {
-	w := &Writer{conn: conn, db: db, headFile: headFile}
+func New(conn driver.Conn, db, headFile string) *Writer { return NewChain(conn, db, "", headFile) }
+
+// NewChain returns a Writer that extends chain, one of several in the
+// table: each hub of a cluster writes its own, from its own head, so that
+// hubs deciding at once do not fork one chain.
+func NewChain(conn driver.Conn, db, chain, headFile string) *Writer {
+	w := &Writer{conn: conn, db: db, headFile: headFile, chain: chain}
 	w.group = chdb.NewGroup(0, nil, w.write)
 	return w
 }
@@ -76,6 +82,8 @@ func (w *Writer) Stats() (rows, inserts uint64) { return w.group.Stats() }
 
 // Row is one audit row as stored.
 type Row struct {
+	// Chain names the chain the row belongs to ("": the one hub's).
+	Chain                                               string
 	Seq                                                 uint64
 	PrevHash, RowHash                                   string
 	DecisionID                                          string
@@ -87,13 +95,19 @@ type Row struct {
 }
 
 // RowHash is the hash of r chained to prev: SHA-256 over prev and every
-// field of r but the hashes, each length-prefixed, in hex.
+// field of r but the hashes, each length-prefixed, in hex. The chain is
+// hashed when it is named (rows of the one hub's chain hash as they always
+// have).
 func RowHash(prev string, r Row) string {
 	h := sha256.New()
 	field := func(s string) {
 		h.Write([]byte(strconv.Itoa(len(s))))
 		h.Write([]byte{':'})
 		h.Write([]byte(s))
+	}
+	if r.Chain != "" {
+		field("chain")
+		field(r.Chain)
 	}
 	field(prev)
 	field(strconv.FormatUint(r.Seq, 10))
@@ -158,7 +172,7 @@ func boundAll(list []string) []string {
 func (w *Writer) readHead(ctx context.Context) error {
 	var seq uint64
 	var hash string
-	rows, err := w.conn.Query(ctx, "SELECT seq, row_hash FROM "+w.db+".decisions WHERE seq > 0 ORDER BY seq DESC LIMIT 1")
+	rows, err := w.conn.Query(ctx, "SELECT seq, row_hash FROM "+w.db+".decisions WHERE seq > 0 AND chain = ? ORDER BY seq DESC LIMIT 1", w.chain)
 	if err != nil {
 		return fmt.Errorf("audit: read the chain's head: %w", err)
 	}
@@ -185,7 +199,7 @@ func (w *Writer) write(ctx context.Context, batch []policy.Decision) error {
 			return err
 		}
 	}
-	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.db+".decisions (seq, prev_hash, row_hash, decision_id, decided_at, policy_revision, action, org, dataset, force_id, pos_org, recipient, allow, reasons, agreements, grant_recipients)")
+	b, err := w.conn.PrepareBatch(ctx, "INSERT INTO "+w.db+".decisions (chain, seq, prev_hash, row_hash, decision_id, decided_at, policy_revision, action, org, dataset, force_id, pos_org, recipient, allow, reasons, agreements, grant_recipients)")
 	if err != nil {
 		return fmt.Errorf("audit: %w", err)
 	}
@@ -193,11 +207,12 @@ func (w *Writer) write(ctx context.Context, batch []policy.Decision) error {
 	seq, head := w.seq, w.head
 	for _, d := range batch {
 		r := rowOf(d)
+		r.Chain = w.chain
 		seq++
 		r.Seq, r.PrevHash = seq, head
 		r.RowHash = RowHash(head, r)
 		head = r.RowHash
-		if err := b.Append(r.Seq, r.PrevHash, r.RowHash, r.DecisionID, r.DecidedAt, r.PolicyRevision, r.Action, r.Org, r.Dataset,
+		if err := b.Append(r.Chain, r.Seq, r.PrevHash, r.RowHash, r.DecisionID, r.DecidedAt, r.PolicyRevision, r.Action, r.Org, r.Dataset,
 			r.Force, r.PosOrg, r.Recipient, r.Allow, r.Reasons, r.Agreements, r.GrantRecipients); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
@@ -210,34 +225,51 @@ func (w *Writer) write(ctx context.Context, batch []policy.Decision) error {
 	}
 	w.seq, w.head = seq, head
 	if w.headFile != "" {
-		if err := writeHead(w.headFile, seq, head); err != nil {
+		if err := writeHead(w.headFile, Head{Chain: w.chain, Seq: seq, Hash: head}); err != nil {
 			return fmt.Errorf("audit: %w", err)
 		}
 	}
 	return nil
 }
 
-// writeHead replaces the head file with "seq hash".
-func writeHead(path string, seq uint64, hash string) error {
+// Head is a chain's last row, as the Writer's head file keeps it.
+type Head struct {
+	Chain string
+	Seq   uint64
+	Hash  string
+}
+
+// writeHead replaces the head file with "seq hash", and the chain when it
+// is named.
+func writeHead(path string, h Head) error {
+	line := strconv.FormatUint(h.Seq, 10) + " " + h.Hash
+	if h.Chain != "" {
+		line += " " + h.Chain
+	}
 	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(seq, 10)+" "+hash+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(tmp, []byte(line+"\n"), 0o600); err != nil {
 		return err
 	}
 	return os.Rename(tmp, path)
 }
 
 // ReadHead reads a head file written by the Writer.
-func ReadHead(path string) (seq uint64, hash string, err error) {
+func ReadHead(path string) (Head, error) {
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		return 0, "", fmt.Errorf("audit: %w", err)
+		return Head{}, fmt.Errorf("audit: %w", err)
 	}
 	f := strings.Fields(string(raw))
-	if len(f) != 2 {
-		return 0, "", fmt.Errorf("audit: %s: want \"seq hash\"", path)
+	if len(f) != 2 && len(f) != 3 {
+		return Head{}, fmt.Errorf("audit: %s: want \"seq hash [chain]\"", path)
 	}
-	if seq, err = strconv.ParseUint(f[0], 10, 64); err != nil {
-		return 0, "", fmt.Errorf("audit: %s: %w", path, err)
+	seq, err := strconv.ParseUint(f[0], 10, 64)
+	if err != nil {
+		return Head{}, fmt.Errorf("audit: %s: %w", path, err)
 	}
-	return seq, f[1], nil
+	h := Head{Seq: seq, Hash: f[1]}
+	if len(f) == 3 {
+		h.Chain = f[2]
+	}
+	return h, nil
 }

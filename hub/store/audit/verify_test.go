@@ -3,6 +3,7 @@ package audit_test
 import (
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,13 +28,13 @@ func TestVerifyFindsTampering(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	headSeq, headHash, err := audit.ReadHead(head)
-	if err != nil || headSeq != 12 {
-		t.Fatalf("head %d %q, %v", headSeq, headHash, err)
+	headAt, err := audit.ReadHead(head)
+	if err != nil || headAt.Seq != 12 {
+		t.Fatalf("head %+v, %v", headAt, err)
 	}
 	verify := func() []string {
 		t.Helper()
-		n, problems, err := audit.Verify(t.Context(), conn, db, headSeq, headHash)
+		n, problems, err := audit.Verify(t.Context(), conn, db, headAt)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,8 +107,70 @@ func TestChainContinuesAfterRestart(t *testing.T) {
 			}
 		}
 	}
-	n, problems, err := audit.Verify(t.Context(), conn, db, 0, "")
+	n, problems, err := audit.Verify(t.Context(), conn, db, audit.Head{})
 	if err != nil || n != 6 || len(problems) != 0 {
 		t.Fatalf("two writers in turn: %d rows, %v, %v", n, problems, err)
+	}
+}
+
+// TestHubsKeepChainsOfTheirOwn: hubs of a cluster deciding at once each
+// extend a chain of their own (the one hub's unnamed chain beside them),
+// and every chain verifies; a row moved to another chain, or deleted from
+// one, is found in that chain.
+func TestHubsKeepChainsOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	conn, db := chservertest.NewRawDatabase(t, srv)
+	head := filepath.Join(t.TempDir(), "head")
+	writers := []*audit.Writer{audit.New(conn, db, ""), audit.NewChain(conn, db, "hubA", head), audit.NewChain(conn, db, "hubB", "")}
+	var wg sync.WaitGroup
+	for w, writer := range writers {
+		wg.Go(func() {
+			for i := range 4 {
+				if err := writer.Audit(t.Context(), decision(100*w+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	headA, err := audit.ReadHead(head)
+	if err != nil || headA.Chain != "hubA" || headA.Seq != 4 {
+		t.Fatalf("hubA's head %+v, %v", headA, err)
+	}
+	n, problems, err := audit.Verify(t.Context(), conn, db, headA)
+	if err != nil || n != 12 || len(problems) != 0 {
+		t.Fatalf("three chains: %d rows, %v, %v", n, problems, err)
+	}
+	// A row of hubB's chain claimed for hubA's: both chains break.
+	if err := conn.Exec(t.Context(), "ALTER TABLE "+db+".decisions UPDATE chain = 'hubA' WHERE chain = 'hubB' AND seq = 2"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var moved uint64
+		if err := conn.QueryRow(t.Context(), "SELECT count() FROM "+db+".decisions WHERE chain = 'hubB'").Scan(&moved); err != nil {
+			t.Fatal(err)
+		}
+		if moved == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the mutation did not finish in 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, problems, err = audit.Verify(t.Context(), conn, db, headA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range problems {
+		got = append(got, p.String())
+	}
+	all := strings.Join(got, "\n")
+	for _, want := range []string{"chain hubA seq 2: a second row with this seq", "chain hubB seq 2: rows 2 to 2 are missing: deleted"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("verify did not report %q; it said:\n%s", want, all)
+		}
 	}
 }
