@@ -259,6 +259,10 @@ build: ## Build every package and the commands in ./cmd.
 demo: deps build ## Run the end-to-end demo (pathwayhub demo).
 	$(GO) run ./cmd/pathwayhub demo
 
+.PHONY: demo-cluster
+demo-cluster: deps build ## The demo on a local two-replica ClickHouse cluster with two hubs (pathwayhub demo --cluster).
+	$(GO) run ./cmd/pathwayhub demo --cluster --data-dir var/cluster-demo
+
 .PHONY: fuzz
 fuzz: ## Run each Fuzz target for FUZZTIME (default 20s).
 	@found=0; \

@@ -17,6 +17,7 @@ func demoCmd() *cobra.Command {
 	var seed uint64
 	var liveFor time.Duration
 	var speed float64
+	var onCluster bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run the hub with a managed ClickHouse, the London agreements, simulated history for BTP, the Met and City of London, shares and dashboards, then a live trickle",
@@ -28,7 +29,13 @@ simulated history through the API, print the counts per force and month read
 back from ClickHouse, publish every recipient's share and show what one
 commissioner sees, write the Grafana dashboards and provisioning under
 --data-dir, print an evidence-page login link, then keep a live feed of
-incidents opening, updating and closing until Ctrl-C (or --live-for).`,
+incidents opening, updating and closing until Ctrl-C (or --live-for).
+
+With --cluster it runs on a local ClickHouse cluster instead (ZooKeeper
+from Debian's zookeeper package and two ClickHouse replicas of one shard,
+under <data-dir>/cluster) with two hubs, each on its own replica and failing
+over to the other; the history goes half through each, and the hub that
+holds the publishing lease publishes a copy of every share on both replicas.`,
 		Args: cobra.NoArgs,
 	}
 	loader := config.RegisterFlags(cmd.Flags())
@@ -36,6 +43,7 @@ incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "simulation seed (same seed, same data)")
 	cmd.Flags().DurationVar(&liveFor, "live-for", 0, "stop the live trickle after this long (0: until Ctrl-C)")
 	cmd.Flags().Float64Var(&speed, "speed", 60, "live trickle speed, simulated seconds per real second")
+	cmd.Flags().BoolVar(&onCluster, "cluster", false, "run on a local two-replica ClickHouse cluster with two hubs")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		cfg, err := loader.Load(os.Getenv)
 		if err != nil {
@@ -51,7 +59,7 @@ incidents opening, updating and closing until Ctrl-C (or --live-for).`,
 		defer stop()
 		return demo.Run(ctx, demo.Options{
 			Config: cfg, Logger: newLogger(cfg), Out: cmd.OutOrStdout(),
-			Months: months, Seed: seed, LiveFor: liveFor, Speed: speed, Progress: true,
+			Months: months, Seed: seed, LiveFor: liveFor, Speed: speed, Progress: true, Cluster: onCluster,
 		})
 	}
 	return cmd

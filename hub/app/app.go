@@ -84,6 +84,9 @@ type Info struct {
 	// Policy is the policy engine in force, e.g. to reload it or read its
 	// revision.
 	Policy *policy.Engine
+	// ZooKeeper lists, on a cluster, the coordination service's nodes
+	// (where the publishing lease is).
+	ZooKeeper []string
 }
 
 // Hub is a hub built by New and served by Run.
@@ -193,6 +196,7 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 		ClickHouseAddr: chAddr, ClickHouseUser: h.cfg.ClickHouse.Username, ClickHousePassword: h.cfg.ClickHouse.Password,
 		Database: h.cfg.ClickHouse.Database, UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: h.cfg.Shares.Prefix,
 		Publish: h.publishAll(false), PublishFull: h.publishAll(true), Policy: h.svc.policy,
+		ZooKeeper: h.cfg.ClickHouse.ZooKeeperAddrs(),
 	}
 	h.credReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pathwayhub_credentials_reloads_total", Help: "Reloads of the credentials file, by outcome (a failed one keeps the previous credentials).",

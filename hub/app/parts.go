@@ -179,6 +179,9 @@ func chainID(file string) (string, error) {
 		return "", err
 	}
 	id := "hub-" + strings.ToLower(rand.Text())
+	if err := os.MkdirAll(filepath.Dir(file), 0o750); err != nil {
+		return "", err
+	}
 	if err := os.WriteFile(file, []byte(id+"\n"), 0o600); err != nil {
 		return "", err
 	}

@@ -52,6 +52,9 @@ type Options struct {
 	Speed float64
 	// Progress shows progress bars.
 	Progress bool
+	// Cluster runs the demo on a local ClickHouse cluster (ZooKeeper and
+	// two replicas, under the data directory) with two hubs.
+	Cluster bool
 }
 
 // Run runs the demo until ctx ends (or LiveFor passes).
@@ -92,20 +95,46 @@ func Run(ctx context.Context, opts Options) error {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ready := make(chan app.Info, 1)
-	hubDone := make(chan error, 1)
-	go func() {
-		hubDone <- app.Run(ctx, app.Options{Config: opts.Config, Logger: opts.Logger, Credentials: creds, Ready: func(i app.Info) { ready <- i }})
-	}()
 	var info app.Info
-	select {
-	case info = <-ready:
-	case err := <-hubDone:
-		return fmt.Errorf("demo: hub: %w", err)
+	var hubsDone []chan error
+	defer func() {
+		// On an early return, the hubs stop before the demo does; their
+		// errors are the demo's own error's consequences.
+		cancel()
+		for _, done := range hubsDone {
+			_ = <-done
+		}
+	}()
+	if opts.Cluster {
+		var infos []app.Info
+		if infos, hubsDone, err = startClusterHubs(ctx, opts, creds); err != nil {
+			return err
+		}
+		// Half the forces through each hub; the lease holder publishes.
+		forces := slices.Sorted(maps.Keys(histories))
+		for i, inf := range infos {
+			part := map[string]simulate.Records{}
+			for j, f := range forces {
+				if j%len(infos) == i {
+					part[f] = histories[f]
+				}
+			}
+			if err := submitHistory(ctx, opts, inf, tokens, part); err != nil {
+				return err
+			}
+		}
+		if info, err = leaseHolder(ctx, out, infos, opts.Config.ClickHouse.Database); err != nil {
+			return err
+		}
+	} else {
+		var done chan error
+		if info, done, err = startHub(ctx, opts.Config, opts.Logger, creds); err != nil {
+			return err
+		}
+		hubsDone = append(hubsDone, done)
+		fmt.Fprintf(out, "\nPathway Hub is serving at %s (ClickHouse %s, database %s)\n\n", info.URL, info.ClickHouseAddr, info.Database)
+		err = submitHistory(ctx, opts, info, tokens, histories)
 	}
-	fmt.Fprintf(out, "\nPathway Hub is serving at %s (ClickHouse %s, database %s)\n\n", info.URL, info.ClickHouseAddr, info.Database)
-
-	err = submitHistory(ctx, opts, info, tokens, histories)
 	if err == nil {
 		err = printStats(ctx, out, info)
 	}
@@ -135,11 +164,30 @@ func Run(ctx context.Context, opts Options) error {
 		err = live(ctx, opts, info, tokens, key)
 	}
 	cancel()
-	hubErr := <-hubDone
+	var hubErrs []error
+	for _, done := range hubsDone {
+		hubErrs = append(hubErrs, <-done)
+	}
+	hubsDone = nil
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return err
 	}
-	return hubErr
+	return errors.Join(hubErrs...)
+}
+
+// startHub runs a hub with cfg until ctx ends, and returns once it serves.
+func startHub(ctx context.Context, cfg config.Config, logger *slog.Logger, creds *auth.Credentials) (app.Info, chan error, error) {
+	ready := make(chan app.Info, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- app.Run(ctx, app.Options{Config: cfg, Logger: logger, Credentials: creds, Ready: func(i app.Info) { ready <- i }})
+	}()
+	select {
+	case info := <-ready:
+		return info, done, nil
+	case err := <-done:
+		return app.Info{}, nil, fmt.Errorf("demo: hub: %w", err)
+	}
 }
 
 func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[string]string, histories map[string]simulate.Records) error {
@@ -393,7 +441,11 @@ func publishShares(ctx context.Context, out io.Writer, info app.Info) error {
 		for _, name := range slices.Sorted(maps.Keys(p.Rows)) {
 			parts = append(parts, fmt.Sprintf("%s %d", name, p.Rows[name]))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\n", p.Recipient, p.Agreement, strings.Join(parts, ", "), p.ContentHash[:12])
+		hash := "— (a record share, rewritten batch by batch)"
+		if len(p.ContentHash) >= 12 {
+			hash = p.ContentHash[:12] + "…"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Recipient, p.Agreement, strings.Join(parts, ", "), hash)
 	}
 	for _, id := range slices.Sorted(maps.Keys(rep.Withdrawn)) {
 		fmt.Fprintf(tw, "%s\twithdrawn\t%s\t\n", id, strings.Join(rep.Withdrawn[id], "; "))

@@ -1,0 +1,151 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/zkserver"
+)
+
+// Name is the local cluster's name in ON CLUSTER and Distributed tables.
+const Name = "pathway"
+
+// Options configure Start.
+type Options struct {
+	// Dir holds ZooKeeper's and every server's data, one directory each.
+	Dir string
+	// Shards and Replicas are the layout (each at least 1).
+	Shards, Replicas int
+	// SessionTimeout is the servers' ZooKeeper session timeout: how soon a
+	// killed replica, started again, is active. Zero means 4 s,
+	// ZooKeeper's least.
+	SessionTimeout time.Duration
+}
+
+// Local is a running local cluster.
+type Local struct {
+	ZooKeeper *zkserver.Server
+	// Servers are shard by shard, each shard's replicas in order.
+	Servers []*chserver.Server
+
+	mu   sync.Mutex
+	opts []chserver.Options
+}
+
+// Start starts ZooKeeper and the servers (password-less default users,
+// loopback only) and returns once every server answers.
+func Start(ctx context.Context, o Options) (*Local, error) {
+	if o.Dir == "" || o.Shards < 1 || o.Replicas < 1 {
+		return nil, errors.New("cluster: need a directory, and at least one shard of one replica")
+	}
+	if o.SessionTimeout == 0 {
+		o.SessionTimeout = 4 * time.Second
+	}
+	zk, err := zkserver.Start(ctx, zkserver.Options{DataDir: filepath.Join(o.Dir, "zookeeper")})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	c := &Local{ZooKeeper: zk}
+	layout := make([][]chserver.Endpoint, o.Shards)
+	var ports []int
+	for s := range o.Shards {
+		for range o.Replicas {
+			p, err := chserver.FreePort(ctx)
+			if err != nil {
+				zk.Kill()
+				return nil, fmt.Errorf("cluster: %w", err)
+			}
+			ports = append(ports, p)
+			layout[s] = append(layout[s], chserver.Endpoint{Host: "127.0.0.1", Port: p})
+		}
+	}
+	for i, p := range ports {
+		inter, err := chserver.FreePort(ctx)
+		if err != nil {
+			zk.Kill()
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
+		s, r := i/o.Replicas, i%o.Replicas
+		name := fmt.Sprintf("s%dr%d", s+1, r+1)
+		c.opts = append(c.opts, chserver.Options{
+			DataDir: filepath.Join(o.Dir, name), TCPPort: p, NoPasswords: true,
+			Cluster: &chserver.Cluster{
+				Name: Name, Shards: layout, ZooKeeper: []chserver.Endpoint{{Host: "127.0.0.1", Port: zk.Port()}},
+				Shard: fmt.Sprintf("%02d", s+1), Replica: name, InterserverPort: inter, SessionTimeout: o.SessionTimeout,
+			},
+		})
+	}
+	c.Servers = make([]*chserver.Server, len(c.opts))
+	errs := make([]error, len(c.opts))
+	var wg sync.WaitGroup
+	for i := range c.opts {
+		wg.Go(func() { c.Servers[i], errs[i] = chserver.Start(ctx, c.opts[i]) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		c.Kill()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	return c, nil
+}
+
+// Addrs are the servers' native addresses, in Servers' order.
+func (c *Local) Addrs() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = s.Addr()
+	}
+	return out
+}
+
+// KillServer kills server i at once (SIGKILL), as a lost machine.
+func (c *Local) KillServer(i int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.Servers[i].Kill()
+}
+
+// Restart starts server i again on its data, after KillServer.
+func (c *Local) Restart(ctx context.Context, i int) error {
+	s, err := chserver.Start(ctx, c.opts[i])
+	if err != nil {
+		return fmt.Errorf("cluster: restart server %d: %w", i, err)
+	}
+	c.mu.Lock()
+	c.Servers[i] = s
+	c.mu.Unlock()
+	return nil
+}
+
+// Kill stops every server and ZooKeeper at once. The data stays in Dir.
+func (c *Local) Kill() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, s := range c.Servers {
+		if s != nil {
+			_ = s.Kill()
+		}
+	}
+	c.ZooKeeper.Kill()
+}
+
+// Stop stops every server gracefully, then ZooKeeper.
+func (c *Local) Stop(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, s := range c.Servers {
+		if s != nil {
+			wg.Go(func() { _ = s.Stop(ctx) })
+		}
+	}
+	wg.Wait()
+	c.ZooKeeper.Kill()
+}
