@@ -102,7 +102,9 @@ func Run(ctx context.Context, opts Options) error {
 		// errors are the demo's own error's consequences.
 		cancel()
 		for _, done := range hubsDone {
-			_ = <-done
+			if err := <-done; err != nil && opts.Logger != nil {
+				opts.Logger.Warn("hub stopped with an error", "err", err)
+			}
 		}
 	}()
 	if opts.Cluster {
