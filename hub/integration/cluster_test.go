@@ -1,6 +1,12 @@
 package integration_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -206,4 +212,84 @@ func TestTwoShardsPublishWhatOneServerPublishes(t *testing.T) {
 			t.Errorf("%s: content hash %s on two shards, %s on one server", recipient, hashes[0], hashes[1])
 		}
 	}
+}
+
+// TestAnotherHubPublishesWhenThePublishingHubIsKilled: a hub running as its
+// own process (the pathwayhub binary, built here) takes the publishing
+// lease on a two-replica cluster; a second hub waits. The first is killed
+// (-9, no clean shutdown, its lease left to expire with its ZooKeeper
+// session, 10 s). The second takes the lease and publishes, within the
+// session timeout and a margin, a copy of every share on both replicas,
+// the copies alike.
+func TestAnotherHubPublishesWhenThePublishingHubIsKilled(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	c := clustertest.Start(t, 1, 2)
+	addrs := c.Addrs()
+	const db = "pathway_killed"
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "pathwayhub")
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/pathwayhub/pathwayhub/cmd/pathwayhub").CombinedOutput(); err != nil {
+		t.Fatalf("build the hub: %v\n%s", err, out)
+	}
+	creds := filepath.Join(dir, "credentials.yaml")
+	sum := sha256.Sum256([]byte(metToken))
+	if err := os.WriteFile(creds, []byte("credentials:\n  - org: force/metropolitan\n    token_sha256: "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	passwords := filepath.Join(dir, "share-passwords.yaml")
+	first := exec.CommandContext(ctx, bin, "serve", "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
+		"--clickhouse="+addrs[0], "--clickhouse-failover="+addrs[1], "--clickhouse-cluster="+clustertest.Name,
+		"--zookeeper="+c.ZooKeeper.Addr(), "--clickhouse-database="+db, "--credentials="+creds,
+		"--agreements="+apptest.ExampleAgreements(t), "--data-dir="+filepath.Join(dir, "first"),
+		"--share-users-file="+filepath.Join(dir, "users.xml"), "--share-passwords-file="+passwords,
+		"--log-level=warn")
+	first.Stdout, first.Stderr = t.Output(), t.Output()
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = first.Process.Kill(); _ = first.Wait() })
+	zk := []string{c.ZooKeeper.Addr()}
+	leasePath := "/pathwayhub/" + db + "/publisher"
+	holderIs := func(pid string) bool {
+		id, err := lease.Holder(zk, leasePath)
+		return err == nil && strings.Contains(id, pid)
+	}
+	waitFor(t, "the first hub to take the lease", func() bool { return holderIs(fmt.Sprintf("pid %d ", first.Process.Pid)) })
+
+	second := startHubWith(t, addrs[1], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
+		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, "share_"
+		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), addrs[0]
+		cfg.Shares.PasswordsFile = passwords
+	}))
+	_ = second.ch.Close()
+	second.ch = c.Open(t, 1, db)
+	waitFor(t, "the first hub's start publication", func() bool {
+		return second.count(t, "SELECT count() FROM publications") > 0
+	})
+	published := func() uint64 { return second.count(t, "SELECT count() FROM publications") }
+	before := published()
+
+	killed := time.Now()
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second hub to take the lease and publish", func() bool {
+		return holderIs(second.info.URL) && published() > before
+	})
+	t.Logf("the second hub published %.1f s after the first was killed (lease session 10 s)", time.Since(killed).Seconds())
+	if gap := time.Since(killed); gap > 40*time.Second {
+		t.Errorf("publication stopped for %s after the publishing hub died; the lease lapses after 10 s", gap)
+	}
+	// The new publisher writes each replica's copy; both arrive, alike.
+	conns := []driver.Conn{c.Open(t, 0, db), c.Open(t, 1, db)}
+	var hashes [2]string
+	waitFor(t, "both replicas' copies of the commissioner's share, alike", func() bool {
+		for i, conn := range conns {
+			if err := conn.QueryRow(ctx, "SELECT content_hash FROM share_"+nclRecipient+".publication").Scan(&hashes[i]); err != nil {
+				return false
+			}
+		}
+		return hashes[0] != "" && hashes[0] == hashes[1]
+	})
 }
