@@ -75,7 +75,7 @@ type Config struct {
 }
 
 // Steps are the measurements a run can make, in the order it makes them.
-var Steps = []string{"ingest", "costs", "national", "freshness"}
+var Steps = []string{"ingest", "costs", "national", "freshness", "cluster"}
 
 func (c *Config) defaults() {
 	if c.Clients <= 0 {
@@ -205,6 +205,7 @@ func Run(ctx context.Context, cfg Config) (*Report, string, error) {
 		{"costs", runCosts},
 		{"national", runNational},
 		{"freshness", runFreshness},
+		{"cluster", runCluster},
 	}
 	for _, s := range steps {
 		if !slices.Contains(cfg.Steps, s.name) {

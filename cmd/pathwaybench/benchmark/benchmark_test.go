@@ -49,6 +49,8 @@ func TestSmoke(t *testing.T) {
 		{"panels", rep.National != nil && len(rep.National.Panels) > 0},
 		{"targets", len(rep.Targets) == 9},
 		{"freshness", rep.Freshness != nil && rep.Freshness.Samples > 0 && rep.Freshness.Unseen == 0 && rep.Freshness.FullPublishSeconds > 0 && rep.Freshness.IdleSeconds > 0},
+		{"cluster", rep.Cluster != nil && rep.Cluster.Records == 2*100 && rep.Cluster.Single.RecordsPerSecond > 0 &&
+			rep.Cluster.Replicated.RecordsPerSecond > 0 && rep.Cluster.Replicated.FullPublishSeconds > 0},
 		{"notes", len(rep.Notes) > 0},
 	}
 	for _, c := range checks {

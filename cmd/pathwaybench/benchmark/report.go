@@ -30,6 +30,7 @@ type Report struct {
 	Costs           []Cost     `json:"costs"`
 	National        *National  `json:"national,omitempty"`
 	Freshness       *Freshness `json:"freshness,omitempty"`
+	Cluster         *Cluster   `json:"cluster,omitempty"`
 	Targets         []Target   `json:"targets"`
 	Notes           []string   `json:"notes"`
 }
@@ -300,6 +301,7 @@ func (r *Report) Markdown() string {
 	r.nationalMarkdown(w)
 	w("")
 	r.freshnessMarkdown(w)
+	r.clusterMarkdown(w)
 	w("")
 	w("## Notes")
 	w("")
@@ -406,4 +408,27 @@ func (r *Report) freshnessMarkdown(w func(string, ...any)) {
 	w("| full publication after the trickle (`PublishFull`) | %.1f s |", f.FullPublishSeconds)
 	w("| ClickHouse's background merges of the parts the full rebuild wrote, until done | %.0f s |", f.SettleSeconds)
 	w("| CPU of hub and ClickHouse while nothing arrives (after those merges), over %.0f s | %.1f %% of one core |", f.IdleSeconds, f.IdleCPUPercent)
+}
+
+func (r *Report) clusterMarkdown(w func(string, ...any)) {
+	c := r.Cluster
+	if c == nil {
+		return
+	}
+	w("## On a two-replica cluster, beside one server")
+	w("")
+	w("The same %d records from %d force clients at batch %d, over Connect, into a hub on the run's one server and into a hub on a", c.Records, c.Clients, c.BatchSize)
+	w("local cluster of two 18.16 replicas of one shard with ZooKeeper (every insert waits for its replica:")
+	w("`insert_distributed_sync`); then a full publication of the national agreement's shares, which on the cluster writes every")
+	w("share on both servers. Both clusters share this machine's %d cores.", r.Machine.NProc)
+	w("")
+	w("| Hub on | rec/s | batch p50 ms | batch p99 ms | full publication |")
+	w("|---|---:|---:|---:|---:|")
+	for _, row := range []struct {
+		name string
+		run  ClusterRun
+	}{{"one server", c.Single}, {"two replicas", c.Replicated}} {
+		w("| %s | %.0f | %.1f | %.1f | %.1f s |", row.name, row.run.RecordsPerSecond, row.run.Batch.P50, row.run.Batch.P99, row.run.FullPublishSeconds)
+	}
+	w("")
 }
