@@ -108,7 +108,12 @@ func (e *env) clusterRun(ctx context.Context, cfg config.Config, creds *auth.Cre
 	case err := <-done:
 		return fmt.Errorf("hub: %w", err)
 	}
-	defer func() { cancel(); <-done }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			e.progress("cluster: the hub stopped with: %v", err)
+		}
+	}()
 	rpc := pathwayv1connect.NewIngestServiceClient(&http.Client{Timeout: 10 * time.Minute}, info.URL)
 	batches := makeBatches(pool, clients, size, e.cfg.RecordsPerClient)
 	lat, wall, err := concurrently(ctx, batches, func(ctx context.Context, c client, b []*pathwayv1.IncidentRecord) error {
