@@ -21,6 +21,26 @@ import (
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 
+// startClusterHub starts a hub on server i of cluster c, failing over to
+// the others, with database db and share prefix prefix (and edit's other
+// settings). The test's own reads go to the cluster unrecorded, like the
+// hub's: the replay on chDB has no cluster.
+func startClusterHub(t *testing.T, c *clustertest.Cluster, i int, db, prefix string, edit ...func(*config.Config)) *hub {
+	t.Helper()
+	addrs := c.Addrs()
+	failover := strings.Join(append(append([]string{}, addrs[i+1:]...), addrs[:i]...), ",")
+	h := startHubWith(t, addrs[i], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
+		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
+		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), failover
+		for _, e := range edit {
+			e(cfg)
+		}
+	}))
+	_ = h.ch.Close()
+	h.ch = c.Open(t, i, db)
+	return h
+}
+
 // TestTwoHubsOnAClusterLoseAReplica: two hubs share a two-replica cluster
 // (each connected to its own replica, failing over to the other). One of
 // them holds the publishing lease and has published, a copy of every share
@@ -35,23 +55,9 @@ func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	c := clustertest.Start(t, 1, 2)
-	addrs := c.Addrs()
 	const db, prefix = "pathway_cluster", "sc_"
-	onCluster := func(failover string) apptest.Option {
-		return apptest.WithConfig(func(cfg *config.Config) {
-			cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
-			cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper = clustertest.Name, c.ZooKeeper.Addr()
-			cfg.ClickHouse.Failover = failover
-		})
-	}
-	a := startHubWith(t, addrs[0], sharingCreds(), onCluster(addrs[1]))
-	b := startHubWith(t, addrs[1], sharingCreds(), onCluster(addrs[0]))
-	// The test's own reads go to the cluster unrecorded, like the hubs':
-	// the replay on chDB has no cluster.
-	for i, h := range []*hub{a, b} {
-		_ = h.ch.Close()
-		h.ch = c.Open(t, i, db)
-	}
+	a := startClusterHub(t, c, 0, db, prefix)
+	b := startClusterHub(t, c, 1, db, prefix)
 
 	// One hub publishes: it holds the lease, and its start publication is
 	// logged (in a replicated table: every replica has it).
@@ -159,14 +165,8 @@ func TestTwoShardsPublishWhatOneServerPublishes(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	c := clustertest.Start(t, 2, 1)
-	addrs := c.Addrs()
 	const db, prefix = "pathway_sharded", "sx_"
-	sharded := startHubWith(t, addrs[0], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
-		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
-		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), addrs[1]
-	}))
-	_ = sharded.ch.Close()
-	sharded.ch = c.Open(t, 0, db)
+	sharded := startClusterHub(t, c, 0, db, prefix)
 	single := startSharingHub(t)
 
 	// Two months of detentions of three forces.
@@ -257,13 +257,7 @@ func TestAnotherHubPublishesWhenThePublishingHubIsKilled(t *testing.T) {
 	}
 	waitFor(t, "the first hub to take the lease", func() bool { return holderIs(fmt.Sprintf("pid %d ", first.Process.Pid)) })
 
-	second := startHubWith(t, addrs[1], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
-		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, "share_"
-		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), addrs[0]
-		cfg.Shares.PasswordsFile = passwords
-	}))
-	_ = second.ch.Close()
-	second.ch = c.Open(t, 1, db)
+	second := startClusterHub(t, c, 1, db, "share_", func(cfg *config.Config) { cfg.Shares.PasswordsFile = passwords })
 	waitFor(t, "the first hub's start publication", func() bool {
 		return second.count(t, "SELECT count() FROM publications") > 0
 	})

@@ -15,11 +15,11 @@ import (
 // pendingRecords is what the record shares must catch up with, gathered
 // from NotifyRecords between two rounds of the fast path.
 type pendingRecords struct {
-	whole  map[string]bool            // forces whose record shares are refilled whole
-	all    bool                       // every record share is refilled whole
-	live   map[string]bool            // forces whose live state changed
-	anyLiv bool                       // every force's live state may have changed
-	stored map[string]map[string]bool // incident refs stored, by force
+	whole   map[string]bool            // forces whose record shares are refilled whole
+	all     bool                       // every record share is refilled whole
+	live    map[string]bool            // forces whose live state changed
+	anyLive bool                       // every force's live state may have changed
+	stored  map[string]map[string]bool // incident refs stored, by force
 }
 
 func newPending() pendingRecords {
@@ -27,7 +27,7 @@ func newPending() pendingRecords {
 }
 
 func (q *pendingRecords) empty() bool {
-	return !q.all && !q.anyLiv && len(q.whole) == 0 && len(q.live) == 0 && len(q.stored) == 0
+	return !q.all && !q.anyLive && len(q.whole) == 0 && len(q.live) == 0 && len(q.stored) == 0
 }
 
 func (q *pendingRecords) addStored(force string, refs ...string) {
@@ -42,7 +42,7 @@ func (q *pendingRecords) addStored(force string, refs ...string) {
 // forShare returns what share g must catch up with, and whether anything.
 func (q *pendingRecords) forShare(forces []string) (recordRefresh, bool) {
 	r := recordRefresh{whole: q.all}
-	due := q.all || q.anyLiv
+	due := q.all || q.anyLive
 	for _, f := range forces {
 		due = due || q.live[f] || q.whole[f] || len(q.stored[f]) > 0
 		r.whole = r.whole || q.whole[f]
@@ -75,7 +75,7 @@ func (p *Publisher) NotifyRecords(c monitor.Change) {
 	case c.Lost:
 		p.pending.all = true
 	case c.Forces == nil:
-		p.pending.anyLiv = true
+		p.pending.anyLive = true
 	}
 	for _, f := range c.Forces {
 		p.pending.live[f] = true
@@ -191,7 +191,7 @@ func (p *Publisher) requeue(q pendingRecords) {
 	p.pendingMu.Lock()
 	defer p.pendingMu.Unlock()
 	p.pending.all = p.pending.all || q.all
-	p.pending.anyLiv = p.pending.anyLiv || q.anyLiv
+	p.pending.anyLive = p.pending.anyLive || q.anyLive
 	for f := range q.whole {
 		p.pending.whole[f] = true
 	}
@@ -339,21 +339,12 @@ func (p *Publisher) refillBuckets(ctx context.Context, db string, t table, g pol
 		return err
 	}
 	filled := map[int]bool{}
-	rows, err := p.opts.Conn.Query(ctx, fmt.Sprintf("SELECT toUInt32(%s) AS b FROM %s.%s GROUP BY b", bucketKey, db, stage))
+	got, err := p.buckets(ctx, fmt.Sprintf("SELECT DISTINCT toUInt32(%s) AS b FROM %s.%s", bucketKey, db, stage))
 	if err != nil {
 		return fmt.Errorf("share: refresh %s.%s: %w", db, t.name, err)
 	}
-	for rows.Next() {
-		var b uint32
-		if err := rows.Scan(&b); err != nil {
-			rows.Close()
-			return fmt.Errorf("share: refresh %s.%s: %w", db, t.name, err)
-		}
-		filled[int(b)] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("share: refresh %s.%s: %w", db, t.name, err)
+	for _, b := range got {
+		filled[b] = true
 	}
 	if buckets == nil {
 		for b := range recordBuckets {
@@ -381,16 +372,25 @@ func (p *Publisher) bucketsOf(ctx context.Context, stored []storedRef) ([]int, e
 	}
 	q := fmt.Sprintf("SELECT DISTINCT toUInt32(%s) AS b FROM (SELECT arrayJoin([%s]) AS incident_ref) ORDER BY b",
 		bucketKey, sqltext.List(refs))
-	rows, err := p.opts.Conn.Query(ctx, q)
+	out, err := p.buckets(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("share: buckets: %w", err)
+	}
+	return out, nil
+}
+
+// buckets runs q, a query of one UInt32 column b, and returns its values.
+func (p *Publisher) buckets(ctx context.Context, q string) ([]int, error) {
+	rows, err := p.opts.Conn.Query(ctx, q)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var out []int
 	for rows.Next() {
 		var b uint32
 		if err := rows.Scan(&b); err != nil {
-			return nil, fmt.Errorf("share: buckets: %w", err)
+			return nil, err
 		}
 		out = append(out, int(b))
 	}

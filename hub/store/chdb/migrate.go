@@ -211,11 +211,7 @@ func migrate(ctx context.Context, conn driver.Conn, database, cluster string, mi
 		for i, stmt := range m.Statements {
 			qs := []string{strings.ReplaceAll(stmt, DatabasePlaceholder, database)}
 			if cluster != "" {
-				hasForce := func(db, table string) (bool, error) {
-					var n uint64
-					err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = 'force_id'", db, table).Scan(&n)
-					return n > 0, err
-				}
+				hasForce := func(db, table string) (bool, error) { return hasColumn(ctx, conn, db, table, "force_id") }
 				if qs, err = OnCluster(qs[0], cluster, hasForce); err != nil {
 					return applied, fmt.Errorf("chdb: migrate: migration %d (%s) statement %d: %w", m.Version, m.Name, i+1, err)
 				}
@@ -253,11 +249,15 @@ func columnExists(ctx context.Context, conn driver.Conn, q string) (bool, error)
 	if m == nil {
 		return false, nil
 	}
+	return hasColumn(ctx, conn, m[1], m[2], m[3])
+}
+
+// hasColumn reports whether table db.table, on the server conn reaches, has
+// column name.
+func hasColumn(ctx context.Context, conn driver.Conn, db, table, name string) (bool, error) {
 	var n uint64
-	if err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", m[1], m[2], m[3]).Scan(&n); err != nil {
-		return false, err
-	}
-	return n > 0, nil
+	err := conn.QueryRow(ctx, "SELECT count() FROM system.columns WHERE database = ? AND table = ? AND name = ?", db, table, name).Scan(&n)
+	return n > 0, err
 }
 
 var addColumnRE = regexp.MustCompile(`^ALTER TABLE (\w+)\.(\w+) (?:ON CLUSTER \w+ )?ADD COLUMN (\w+) `)

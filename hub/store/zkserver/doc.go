@@ -6,6 +6,6 @@
 // demo start one; a production cluster runs its own ensemble (or ClickHouse
 // Keeper) and the hub is only told where it is.
 //
-// Layer 3 (beside hub/store's other servers): it imports nothing of the
-// hub's.
+// Layer 3 (beside hub/store's other servers): it imports chserver's
+// FreePort only.
 package zkserver

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
 )
 
 // DefaultClassPath is where Debian's zookeeper package puts the server.
@@ -69,7 +71,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	port := opts.Port
 	if port == 0 {
-		if port, err = freePort(ctx); err != nil {
+		if port, err = chserver.FreePort(ctx); err != nil {
 			return nil, fmt.Errorf("zkserver: %w", err)
 		}
 	}
@@ -163,14 +165,4 @@ func (s *Server) Port() int { return s.port }
 func (s *Server) Kill() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	<-s.done
-}
-
-func freePort(ctx context.Context) (int, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }
