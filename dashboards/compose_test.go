@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 )
 
 // repoRoot is the repository root, relative to this package.
@@ -179,11 +181,13 @@ func checkCompose(t *testing.T, file string, services ...string) (composeFile, m
 // TestComposeClusterFile checks compose.cluster.yaml, the stack on a
 // ClickHouse cluster, as TestComposeFile checks compose.yaml, and what the
 // cluster needs: both servers configured as replicas of the cluster the
-// hubs name, on the keeper; the recipients' users reaching both servers
-// (one users.d volume) and the hubs' profile on both; each hub on its own
-// server, failing over to the other, with the lease on the keeper and the
-// share passwords shared with the dashboards; the load balancer standing
-// in for "hub" and "clickhouse" and routing to both of each.
+// hubs name, on the keeper, logged in with the identity the hubs use; the
+// recipients' users reaching both servers (each takes them from the
+// keeper, in the users.xml both mount, under the node the hubs write) and
+// the hubs' profile on both; each hub on its own server, failing over to
+// the other, with the lease on the keeper and the copy of the share
+// passwords shared with the dashboards; the load balancer standing in for
+// "hub" and "clickhouse" and routing to both of each.
 func TestComposeClusterFile(t *testing.T) {
 	t.Parallel()
 	c, mounts := checkCompose(t, "compose.cluster.yaml",
@@ -205,14 +209,22 @@ func TestComposeClusterFile(t *testing.T) {
 	if !strings.Contains(read("deploy/compose/cluster/keeper.xml"), "<tcp_port>9181</tcp_port>") {
 		t.Error("keeper.xml does not serve on 9181")
 	}
-	if !strings.Contains(read("deploy/compose/cluster/hub-profile.xml"), "<distributed_product_mode>global</distributed_product_mode>") {
-		t.Error("hub-profile.xml does not set distributed_product_mode")
+	if !strings.Contains(cluster, `<identity from_env="ZOOKEEPER_IDENTITY" />`) {
+		t.Error("cluster.xml does not log the servers in to the keeper")
+	}
+	users := read("deploy/compose/cluster/users.xml")
+	node := coord.UsersNode("pathway")
+	for _, want := range []string{"<distributed_product_mode>global</distributed_product_mode>",
+		`<profiles from_zk="` + node + `/profiles">`, `<quotas from_zk="` + node + `/quotas">`, `<users from_zk="` + node + `/users" />`} {
+		if !strings.Contains(users, want) {
+			t.Errorf("users.xml lacks %s", want)
+		}
 	}
 	macros := map[string]bool{}
 	for i, server := range []string{"clickhouse1", "clickhouse2"} {
 		m := mounts[server]
 		if m["/etc/clickhouse-server/config.d/cluster.xml"] != "./deploy/compose/cluster/cluster.xml" ||
-			m["/etc/clickhouse-server/users.d/hub-profile.xml"] != "./deploy/compose/cluster/hub-profile.xml" {
+			m["/etc/clickhouse-server/users.xml"] != "./deploy/compose/cluster/users.xml" {
 			t.Errorf("%s does not mount the cluster's configuration: %v", server, m)
 		}
 		src := m["/etc/clickhouse-server/config.d/macros.xml"]
@@ -229,9 +241,17 @@ func TestComposeClusterFile(t *testing.T) {
 			t.Errorf("%s:%s and %s:%s should be the same volume (%q, %q)", a, aPath, b, bPath, mounts[a][aPath], mounts[b][bPath])
 		}
 	}
-	shared("clickhouse1", "/etc/clickhouse-server/users.d", "clickhouse2", "/etc/clickhouse-server/users.d")
+	identity := c.Services["clickhouse1"].Environment["ZOOKEEPER_IDENTITY"]
+	if u, pw, _ := strings.Cut(identity, ":"); u == "" || pw == "" {
+		t.Errorf("the servers' ZooKeeper identity %q is not user:password", identity)
+	}
+	for _, s := range []string{"clickhouse2", "hub1", "hub2"} {
+		env := c.Services[s].Environment
+		if env["ZOOKEEPER_IDENTITY"] != identity && env["PATHWAYHUB_ZOOKEEPER_IDENTITY"] != identity {
+			t.Errorf("%s does not log in to the keeper as the servers do", s)
+		}
+	}
 	for _, h := range []string{"hub1", "hub2"} {
-		shared(h, "/users.d", "clickhouse1", "/etc/clickhouse-server/users.d")
 		shared(h, "/shared", "dashboards", "/state")
 	}
 	if mounts["hub1"]["/state"] == mounts["hub2"]["/state"] {
@@ -240,7 +260,7 @@ func TestComposeClusterFile(t *testing.T) {
 	for h, own := range map[string][2]string{"hub1": {"clickhouse1", "clickhouse2"}, "hub2": {"clickhouse2", "clickhouse1"}} {
 		cmd := strings.Join(c.Services[h].Command, " ")
 		for _, want := range []string{"--clickhouse=" + own[0] + ":9000", "--clickhouse-failover=" + own[1] + ":9000",
-			"--clickhouse-cluster=pathway", "--zookeeper=keeper:9181", "--share-passwords-file=/shared/", "--share-users-file=/users.d/"} {
+			"--clickhouse-cluster=pathway", "--zookeeper=keeper:9181", "--share-passwords-file=/shared/", "--clickhouse-database=pathway"} {
 			if !strings.Contains(cmd, want) {
 				t.Errorf("%s's command lacks %s: %s", h, want, cmd)
 			}

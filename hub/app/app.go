@@ -23,6 +23,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -72,8 +73,9 @@ type Info struct {
 	// Database is the raw database.
 	Database string
 	// UsersFile is the ClickHouse users.d file of recipient users the
-	// publisher writes; PasswordsFile holds their passwords.
-	UsersFile, PasswordsFile string
+	// publisher writes; PasswordsFile holds their passwords. On a cluster
+	// the users are in ZooKeeper, under UsersNode, and UsersFile is empty.
+	UsersFile, PasswordsFile, UsersNode string
 	// SharePrefix starts every share database and recipient user name.
 	SharePrefix string
 	// Publish publishes every share now (as the schedule would) and reports
@@ -85,8 +87,9 @@ type Info struct {
 	// revision.
 	Policy *policy.Engine
 	// ZooKeeper lists, on a cluster, the coordination service's nodes
-	// (where the publishing lease is).
-	ZooKeeper []string
+	// (where the publishing lease is), and ZooKeeperIdentity is the login.
+	ZooKeeper         []string
+	ZooKeeperIdentity string
 }
 
 // Hub is a hub built by New and served by Run.
@@ -175,13 +178,24 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 	if passwordsFile == "" {
 		passwordsFile = filepath.Join(h.cfg.DataDir, "share-passwords.yaml")
 	}
+	users := usersTarget{file: usersFile, passwords: passwordsFile}
 	var shareConns []pinned
 	if h.cfg.ClickHouse.Cluster != "" {
 		if shareConns, err = h.pinnedConns(ctx); err != nil {
 			return nil, err
 		}
+		// On a cluster the recipients' users go to ZooKeeper, where every
+		// server reads them, and their passwords are kept there for
+		// whichever hub publishes; the file is then only a copy.
+		sess, err := coord.Dial(h.cfg.ClickHouse.ZooKeeperAddrs(), h.cfg.ClickHouse.ZooKeeperIdentity, lease.DefaultSessionTimeout)
+		if err != nil {
+			return nil, fmt.Errorf("app: %w", err)
+		}
+		h.closers = append(h.closers, sess.Close)
+		usersFile = ""
+		users = usersTarget{passwords: passwordsFile, coord: sess}
 	}
-	if h.svc, err = build(ctx, h.cfg, opts, h.conn, shareConns, h.reg, h.logger, usersFile, passwordsFile); err != nil {
+	if h.svc, err = build(ctx, h.cfg, opts, h.conn, shareConns, h.reg, h.logger, users); err != nil {
 		return nil, err
 	}
 	mux, err := h.routes(ctx)
@@ -196,7 +210,10 @@ func New(ctx context.Context, opts Options) (_ *Hub, err error) {
 		ClickHouseAddr: chAddr, ClickHouseUser: h.cfg.ClickHouse.Username, ClickHousePassword: h.cfg.ClickHouse.Password,
 		Database: h.cfg.ClickHouse.Database, UsersFile: usersFile, PasswordsFile: passwordsFile, SharePrefix: h.cfg.Shares.Prefix,
 		Publish: h.publishAll(false), PublishFull: h.publishAll(true), Policy: h.svc.policy,
-		ZooKeeper: h.cfg.ClickHouse.ZooKeeperAddrs(),
+		ZooKeeper: h.cfg.ClickHouse.ZooKeeperAddrs(), ZooKeeperIdentity: h.cfg.ClickHouse.ZooKeeperIdentity,
+	}
+	if users.coord != nil {
+		h.info.UsersNode = coord.UsersNode(h.cfg.ClickHouse.Database)
 	}
 	h.credReloads = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pathwayhub_credentials_reloads_total", Help: "Reloads of the credentials file, by outcome (a failed one keeps the previous credentials).",
@@ -305,8 +322,8 @@ func (h *Hub) Run(ctx context.Context) error {
 	if zk := h.cfg.ClickHouse.ZooKeeperAddrs(); h.cfg.ClickHouse.Cluster != "" {
 		// Several hubs share a cluster; one publishes at a time.
 		addContextActor(ctx, &g, func(ctx context.Context) error {
-			return lease.Run(ctx, lease.Options{Servers: zk, Path: "/pathwayhub/" + h.cfg.ClickHouse.Database + "/publisher",
-				ID: h.leaseID(), Logger: h.logger}, h.publish)
+			return lease.Run(ctx, lease.Options{Servers: zk, Identity: h.cfg.ClickHouse.ZooKeeperIdentity,
+				Path: coord.LeasePath(h.cfg.ClickHouse.Database), ID: h.leaseID(), Logger: h.logger}, h.publish)
 		})
 	} else {
 		addContextActor(ctx, &g, h.publish)

@@ -25,6 +25,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 	"github.com/pathwayhub/pathwayhub/ingest/validate"
 	"github.com/pathwayhub/pathwayhub/policy"
 	"github.com/pathwayhub/pathwayhub/schemas/migrations"
@@ -57,7 +58,15 @@ type parts struct {
 // and nudges the publisher; the monitor, once it has read them, has the
 // publisher's fast path write its forces' supervisors' shares (incidents and
 // live state) at once, apart from the aggregate publication.
-func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, shareConns []pinned, reg prometheus.Registerer, logger *slog.Logger, usersFile, passwordsFile string) (parts, error) {
+// usersTarget is where the publisher writes the recipients' users: a users.d
+// file, or on a cluster ZooKeeper (coord.UsersNode); passwords is their
+// passwords file (on a cluster, a copy of ZooKeeper's).
+type usersTarget struct {
+	file, passwords string
+	coord           *coord.Session
+}
+
+func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Conn, shareConns []pinned, reg prometheus.Registerer, logger *slog.Logger, users usersTarget) (parts, error) {
 	db := cfg.ClickHouse.Database
 	var p parts
 	var err error
@@ -100,7 +109,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		}
 		pub, err := share.New(share.Options{
 			Conn: sc.conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
-			UsersFile: usersFile, PasswordsFile: passwordsFile, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
+			UsersFile: users.file, PasswordsFile: users.passwords, Coord: users.coord, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
 			Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers,
 			Live: p.monitor.Snapshot, Now: opts.Now, Logger: l, Registerer: r,
 		})

@@ -133,6 +133,11 @@ type ClickHouse struct {
 	// comma-separated) the cluster runs: the hubs take turns to publish
 	// through a lease there. Required with Cluster.
 	ZooKeeper string `yaml:"zookeeper"`
+	// ZooKeeperIdentity is the login, "user:password", that every server
+	// of the cluster has in its <zookeeper><identity>: the hub logs in with
+	// it too, and its nodes (the lease, the recipients' users and their
+	// passwords) are that identity's alone. Required with Cluster.
+	ZooKeeperIdentity string `yaml:"zookeeper_identity"`
 }
 
 // FailoverAddrs returns Failover as a list.
@@ -197,6 +202,7 @@ var settings = []setting{
 	{"clickhouse-failover", "PATHWAYHUB_CLICKHOUSE_FAILOVER", "more servers of the same ClickHouse cluster, host:port, comma-separated, tried in order when --clickhouse does not answer", func(c *Config) any { return &c.ClickHouse.Failover }},
 	{"clickhouse-cluster", "PATHWAYHUB_CLICKHOUSE_CLUSTER", "ClickHouse cluster name: replicated tables with Distributed tables over them (needs --clickhouse and --zookeeper)", func(c *Config) any { return &c.ClickHouse.Cluster }},
 	{"zookeeper", "PATHWAYHUB_ZOOKEEPER", "the cluster's ZooKeeper nodes, host:port, comma-separated: one hub publishes at a time through a lease there", func(c *Config) any { return &c.ClickHouse.ZooKeeper }},
+	{"zookeeper-identity", "PATHWAYHUB_ZOOKEEPER_IDENTITY", "the cluster's ZooKeeper login, user:password, as in every server's <zookeeper><identity> (prefer the environment variable): the hub's nodes there are this identity's alone", func(c *Config) any { return &c.ClickHouse.ZooKeeperIdentity }},
 	{"data-dir", "PATHWAYHUB_DATA_DIR", "directory for the managed ClickHouse's data", func(c *Config) any { return &c.DataDir }},
 	{"log-level", "PATHWAYHUB_LOG_LEVEL", "debug, info, warn or error", func(c *Config) any { return &c.LogLevel }},
 	{"log-format", "PATHWAYHUB_LOG_FORMAT", "text or json", func(c *Config) any { return &c.LogFormat }},
@@ -385,6 +391,11 @@ func (c *Config) Validate() error {
 		}
 		if c.ClickHouse.Addr == "" || len(c.ClickHouse.ZooKeeperAddrs()) == 0 {
 			errs = append(errs, errors.New("clickhouse.cluster: needs clickhouse.addr (a cluster is not managed by the hub) and clickhouse.zookeeper"))
+		}
+		if u, pw, _ := strings.Cut(c.ClickHouse.ZooKeeperIdentity, ":"); u == "" || pw == "" {
+			// Without a login, anyone who reaches ZooKeeper could add a
+			// ClickHouse user to every server or hold the publishing lease.
+			errs = append(errs, errors.New(`clickhouse.zookeeper_identity: needs "user:password", the identity every server of the cluster logs in to ZooKeeper with`))
 		}
 	}
 	if !sqltext.ValidIdent(c.ClickHouse.Database) {

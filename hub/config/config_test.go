@@ -47,6 +47,9 @@ func TestBadFiles(t *testing.T) {
 		"thresholds.bad.yaml":  {"thresholds.handover_warning:", "thresholds.ambulance_wait:"},
 		// A cluster's hubs take turns to publish through ZooKeeper.
 		"cluster_without_zookeeper.bad.yaml": {"clickhouse.cluster:", "zookeeper"},
+		// ... logged in: an open ZooKeeper would let anyone add a
+		// ClickHouse user to every server.
+		"cluster_without_identity.bad.yaml": {"clickhouse.zookeeper_identity:", "user:password"},
 		// A hub on the network without TLS sends tokens and health data in
 		// the clear: refused unless insecure_plaintext says a proxy
 		// terminates TLS.

@@ -1,12 +1,7 @@
 package integration_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +13,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
 	"github.com/pathwayhub/pathwayhub/hub/store/audit"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver/clustertest"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 
@@ -32,6 +28,7 @@ func startClusterHub(t *testing.T, c *clustertest.Cluster, i int, db, prefix str
 	h := startHubWith(t, addrs[i], sharingCreds(), apptest.WithConfig(func(cfg *config.Config) {
 		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
 		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), failover
+		cfg.ClickHouse.ZooKeeperIdentity = c.Identity
 		for _, e := range edit {
 			e(cfg)
 		}
@@ -54,18 +51,17 @@ func startClusterHub(t *testing.T, c *clustertest.Cluster, i int, db, prefix str
 func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := clustertest.Start(t, 1, 2)
 	const db, prefix = "pathway_cluster", "sc_"
+	c := clustertest.Start(t, 1, 2, db)
 	a := startClusterHub(t, c, 0, db, prefix)
 	b := startClusterHub(t, c, 1, db, prefix)
 
 	// One hub publishes: it holds the lease, and its start publication is
 	// logged (in a replicated table: every replica has it).
-	leasePath := "/pathwayhub/" + db + "/publisher"
 	var holder string
 	waitFor(t, "a hub to hold the publishing lease and publish", func() bool {
 		var err error
-		holder, err = lease.Holder([]string{c.ZooKeeper.Addr()}, leasePath)
+		holder, err = lease.Holder([]string{c.ZooKeeper.Addr()}, c.Identity, coord.LeasePath(db))
 		return err == nil && holder != "" && b.count(t, "SELECT count() FROM publications") > 0
 	})
 	if strings.HasSuffix(holder, a.info.URL) == strings.HasSuffix(holder, b.info.URL) {
@@ -164,8 +160,8 @@ func TestTwoHubsOnAClusterLoseAReplica(t *testing.T) {
 func TestTwoShardsPublishWhatOneServerPublishes(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := clustertest.Start(t, 2, 1)
 	const db, prefix = "pathway_sharded", "sx_"
+	c := clustertest.Start(t, 2, 1, db)
 	sharded := startClusterHub(t, c, 0, db, prefix)
 	single := startSharingHub(t)
 
@@ -224,40 +220,17 @@ func TestTwoShardsPublishWhatOneServerPublishes(t *testing.T) {
 func TestAnotherHubPublishesWhenThePublishingHubIsKilled(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := clustertest.Start(t, 1, 2)
-	addrs := c.Addrs()
 	const db = "pathway_killed"
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "pathwayhub")
-	if out, err := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/pathwayhub/pathwayhub/cmd/pathwayhub").CombinedOutput(); err != nil {
-		t.Fatalf("build the hub: %v\n%s", err, out)
-	}
-	creds := filepath.Join(dir, "credentials.yaml")
-	sum := sha256.Sum256([]byte(metToken))
-	if err := os.WriteFile(creds, []byte("credentials:\n  - org: force/metropolitan\n    token_sha256: "+hex.EncodeToString(sum[:])+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	passwords := filepath.Join(dir, "share-passwords.yaml")
-	first := exec.CommandContext(ctx, bin, "serve", "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
-		"--clickhouse="+addrs[0], "--clickhouse-failover="+addrs[1], "--clickhouse-cluster="+clustertest.Name,
-		"--zookeeper="+c.ZooKeeper.Addr(), "--clickhouse-database="+db, "--credentials="+creds,
-		"--agreements="+apptest.ExampleAgreements(t), "--data-dir="+filepath.Join(dir, "first"),
-		"--share-users-file="+filepath.Join(dir, "users.xml"), "--share-passwords-file="+passwords,
-		"--log-level=warn")
-	first.Stdout, first.Stderr = t.Output(), t.Output()
-	if err := first.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = first.Process.Kill(); _ = first.Wait() })
+	c := clustertest.Start(t, 1, 2, db)
+	first := startHubProcess(t, c, 0, db)
 	zk := []string{c.ZooKeeper.Addr()}
-	leasePath := "/pathwayhub/" + db + "/publisher"
 	holderIs := func(pid string) bool {
-		id, err := lease.Holder(zk, leasePath)
+		id, err := lease.Holder(zk, c.Identity, coord.LeasePath(db))
 		return err == nil && strings.Contains(id, pid)
 	}
 	waitFor(t, "the first hub to take the lease", func() bool { return holderIs(fmt.Sprintf("pid %d ", first.Process.Pid)) })
 
-	second := startClusterHub(t, c, 1, db, "share_", func(cfg *config.Config) { cfg.Shares.PasswordsFile = passwords })
+	second := startClusterHub(t, c, 1, db, "share_")
 	waitFor(t, "the first hub's start publication", func() bool {
 		return second.count(t, "SELECT count() FROM publications") > 0
 	})

@@ -27,7 +27,7 @@ import (
 func TestClusterMigrationsAndFailover(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	c := clustertest.Start(t, 1, 2)
+	c := clustertest.Start(t, 1, 2, "")
 	admin := c.Open(t, 0, "default")
 	migs, err := chdb.LoadMigrations(migrations.FS)
 	if err != nil {

@@ -8,7 +8,9 @@
 //
 // Its sub-packages: chdb (connections, migrations, group commit, the
 // statement log and its replay on a current release), chserver (the managed
-// ClickHouse server) and audit (the decisions table, a hash chain).
+// ClickHouse server), zkserver and cluster (ZooKeeper and a local cluster,
+// for the tests and the cluster demo), coord (ZooKeeper as the hub uses it
+// on a cluster) and audit (the decisions table, hash chains).
 //
 // Every statement runs on ClickHouse 18.16 and on current releases: inserts
 // name their columns, values are bound on the client side, and reads that need

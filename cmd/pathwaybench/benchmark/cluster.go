@@ -56,7 +56,7 @@ func runCluster(ctx context.Context, e *env) error {
 	}
 	res := Cluster{Clients: len(clients), BatchSize: size}
 	e.progress("cluster: starting ZooKeeper and two ClickHouse replicas")
-	l, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(e.cfg.Dir, "cluster"), Shards: 1, Replicas: 2})
+	l, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(e.cfg.Dir, "cluster"), Shards: 1, Replicas: 2, Database: "bench_cluster"})
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func runCluster(ctx context.Context, e *env) error {
 		{"one server", "single", &res.Single, func(c *config.Config) { c.ClickHouse.Addr, c.ClickHouse.Database = e.srv.Addr(), "bench_single" }},
 		{"two replicas", "replicated", &res.Replicated, func(c *config.Config) {
 			c.ClickHouse.Addr, c.ClickHouse.Failover, c.ClickHouse.Database = addrs[0], addrs[1], "bench_cluster"
-			c.ClickHouse.Cluster, c.ClickHouse.ZooKeeper = cluster.Name, l.ZooKeeper.Addr()
+			c.ClickHouse.Cluster, c.ClickHouse.ZooKeeper, c.ClickHouse.ZooKeeperIdentity = cluster.Name, l.ZooKeeper.Addr(), l.Identity
 		}},
 	} {
 		cfg := config.Default()

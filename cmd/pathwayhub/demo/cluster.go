@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -13,19 +12,20 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/publish/lease"
 	"github.com/pathwayhub/pathwayhub/hub/store/cluster"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 )
 
 // startClusterHubs starts a local cluster (ZooKeeper and two ClickHouse
 // replicas under <data-dir>/cluster, stopped when ctx ends) and two hubs
 // on it, each on its own replica and failing over to the other; the second
 // keeps its files under <data-dir>/hub2 and listens on free ports. The
-// recipients' users file the publishing hub writes is in the first
-// server's users.d, and linked from the second's, so both servers let the
-// recipients in.
+// publishing hub writes the recipients' users to ZooKeeper, where both
+// servers read them, and keeps their passwords there.
 func startClusterHubs(ctx context.Context, opts Options, creds *auth.Credentials) ([]app.Info, []chan error, error) {
 	out := opts.Out
 	fmt.Fprintln(out, "\nStarting a local cluster: ZooKeeper and two ClickHouse replicas of one shard…")
-	l, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(opts.Config.DataDir, "cluster"), Shards: 1, Replicas: 2})
+	l, err := cluster.Start(ctx, cluster.Options{Dir: filepath.Join(opts.Config.DataDir, "cluster"), Shards: 1, Replicas: 2,
+		Database: opts.Config.ClickHouse.Database})
 	if err != nil {
 		return nil, nil, fmt.Errorf("demo: %w", err)
 	}
@@ -36,10 +36,6 @@ func startClusterHubs(ctx context.Context, opts Options, creds *auth.Credentials
 		l.Stop(stop)
 	}()
 	addrs := l.Addrs()
-	usersFile := filepath.Join(l.Servers[0].UsersDir(), "pathway-shares.xml")
-	if err := os.Symlink(usersFile, filepath.Join(l.Servers[1].UsersDir(), "pathway-shares.xml")); err != nil && !os.IsExist(err) {
-		return nil, nil, fmt.Errorf("demo: %w", err)
-	}
 	var infos []app.Info
 	var dones []chan error
 	for i := range 2 {
@@ -47,11 +43,10 @@ func startClusterHubs(ctx context.Context, opts Options, creds *auth.Credentials
 		cfg.ClickHouse.Addr, cfg.ClickHouse.Failover = addrs[i], addrs[1-i]
 		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper = cluster.Name, l.ZooKeeper.Addr()
 		cfg.ClickHouse.Username, cfg.ClickHouse.Password = "default", ""
-		cfg.Shares.UsersFile = usersFile
+		cfg.ClickHouse.ZooKeeperIdentity = l.Identity
 		if i == 1 {
 			cfg.DataDir = filepath.Join(opts.Config.DataDir, "hub2")
 			cfg.Listen, cfg.MetricsListen = "127.0.0.1:0", "127.0.0.1:0"
-			cfg.Shares.PasswordsFile = filepath.Join(opts.Config.DataDir, "share-passwords.yaml")
 		}
 		info, done, err := startHub(ctx, cfg, opts.Logger, creds)
 		if err != nil {
@@ -68,7 +63,7 @@ func startClusterHubs(ctx context.Context, opts Options, creds *auth.Credentials
 func leaseHolder(ctx context.Context, out io.Writer, infos []app.Info, db string) (app.Info, error) {
 	zk := infos[0].ZooKeeper
 	for range 300 {
-		id, err := lease.Holder(zk, "/pathwayhub/"+db+"/publisher")
+		id, err := lease.Holder(zk, infos[0].ZooKeeperIdentity, coord.LeasePath(db))
 		if err == nil {
 			for i, info := range infos {
 				if id != "" && strings.HasSuffix(id, info.URL) {

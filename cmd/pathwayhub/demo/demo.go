@@ -304,8 +304,17 @@ Where to look:
 
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
-		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), info.UsersFile, info.PasswordsFile,
+		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), usersAt(info), info.PasswordsFile,
 		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir))
+}
+
+// usersAt says where the recipients' users are: the users.d file, or on a
+// cluster the ZooKeeper node every server reads them from.
+func usersAt(info app.Info) string {
+	if info.UsersNode != "" {
+		return "ZooKeeper " + info.UsersNode + " (every server reads them)"
+	}
+	return info.UsersFile
 }
 
 // liveSink submits the live feed through the API with each org's token.

@@ -6,5 +6,5 @@
 // once, before its session could expire, so two hubs never lead at once
 // for longer than the network takes to tell them.
 //
-// Layer 5, with the publisher it gates: it imports nothing of the hub's.
+// Layer 5, with the publisher it gates: it imports hub/store/coord only.
 package lease

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
+
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 )
 
 // DefaultSessionTimeout is how long a dead holder keeps the lease when
@@ -21,6 +23,9 @@ const DefaultSessionTimeout = 10 * time.Second
 type Options struct {
 	// Servers are the ZooKeeper nodes, "host:port".
 	Servers []string
+	// Identity is the cluster's ZooKeeper login, "user:password": the
+	// lease and its parents are the identity's alone (hub/store/coord).
+	Identity string
 	// Path is the lease's node, e.g. /pathwayhub/pathway/publisher; its
 	// parents are created if missing.
 	Path string
@@ -39,8 +44,8 @@ type Options struct {
 // returns nil when ctx is done, or an error when it cannot reach ZooKeeper
 // at all.
 func Run(ctx context.Context, opts Options, lead func(context.Context) error) error {
-	if len(opts.Servers) == 0 || !strings.HasPrefix(opts.Path, "/") || opts.Path == "/" {
-		return fmt.Errorf("lease: need servers and an absolute path, got %v and %q", opts.Servers, opts.Path)
+	if len(opts.Servers) == 0 || !strings.HasPrefix(opts.Path, "/") || path.Dir(opts.Path) == "/" {
+		return fmt.Errorf("lease: need servers and an absolute path below a parent, got %v and %q", opts.Servers, opts.Path)
 	}
 	timeout := opts.SessionTimeout
 	if timeout <= 0 {
@@ -51,11 +56,12 @@ func Run(ctx context.Context, opts Options, lead func(context.Context) error) er
 		logger = slog.New(slog.DiscardHandler)
 	}
 	logger = logger.With("component", "lease", "path", opts.Path)
-	conn, events, err := zk.Connect(opts.Servers, timeout, zk.WithLogger(quiet{}))
+	sess, err := coord.Dial(opts.Servers, opts.Identity, timeout)
 	if err != nil {
 		return fmt.Errorf("lease: %w", err)
 	}
-	defer conn.Close()
+	defer sess.Close()
+	conn, events := sess.Conn(), sess.Events()
 	// Session events: a disconnection or expiry ends leadership at once.
 	lost := make(chan struct{}, 1)
 	go func() {
@@ -69,14 +75,19 @@ func Run(ctx context.Context, opts Options, lead func(context.Context) error) er
 		}
 	}()
 	for ctx.Err() == nil {
-		if err := ensureParents(conn, opts.Path); err != nil {
+		if err := sess.Ensure(path.Dir(opts.Path)); err != nil {
+			if errors.Is(err, coord.ErrForeignNode) {
+				// Someone else's node where the lease goes: nobody may
+				// publish until an operator removes it.
+				return fmt.Errorf("lease: %w", err)
+			}
 			logger.Warn("cannot reach the coordination service; retrying", "err", err)
 			if !sleep(ctx, time.Second) {
 				return nil
 			}
 			continue
 		}
-		_, err := conn.Create(opts.Path, []byte(opts.ID), zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+		_, err := conn.Create(opts.Path, []byte(opts.ID), zk.FlagEphemeral, sess.ACL())
 		switch {
 		case err == nil:
 			drain(lost)
@@ -130,36 +141,17 @@ func Run(ctx context.Context, opts Options, lead func(context.Context) error) er
 }
 
 // Holder returns the id in the lease's node, or "" when nobody holds it.
-func Holder(servers []string, p string) (string, error) {
-	conn, _, err := zk.Connect(servers, DefaultSessionTimeout, zk.WithLogger(quiet{}))
+func Holder(servers []string, identity, p string) (string, error) {
+	sess, err := coord.Dial(servers, identity, DefaultSessionTimeout)
 	if err != nil {
 		return "", fmt.Errorf("lease: %w", err)
 	}
-	defer conn.Close()
-	data, _, err := conn.Get(p)
-	if errors.Is(err, zk.ErrNoNode) {
-		return "", nil
-	}
+	defer sess.Close()
+	data, _, _, err := sess.Get(p)
 	if err != nil {
 		return "", fmt.Errorf("lease: %w", err)
 	}
 	return string(data), nil
-}
-
-// ensureParents creates the lease node's parents.
-func ensureParents(conn *zk.Conn, p string) error {
-	dir := path.Dir(p)
-	if dir == "/" {
-		return nil
-	}
-	var cur string
-	for _, part := range strings.Split(strings.TrimPrefix(dir, "/"), "/") {
-		cur += "/" + part
-		if _, err := conn.Create(cur, nil, 0, zk.WorldACL(zk.PermAll)); err != nil && !errors.Is(err, zk.ErrNodeExists) {
-			return err
-		}
-	}
-	return nil
 }
 
 func drain(c chan struct{}) {
@@ -177,10 +169,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-
-// quiet drops the client library's own log lines (every reconnection
-// attempt); Run logs what matters.
-type quiet struct{}
-
-// Printf discards a line.
-func (quiet) Printf(string, ...any) {}

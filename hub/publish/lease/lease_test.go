@@ -17,11 +17,14 @@ import (
 
 const sessionTimeout = 4 * time.Second // ZooKeeper's least: two ticks of 2 s
 
+// identity is the hubs' ZooKeeper login in these tests.
+const identity = "pathwayhub:lease-test-secret"
+
 // TestMain runs, when asked by the test below, as another hub holding the
 // lease until it is killed.
 func TestMain(m *testing.M) {
 	if zkAddr := os.Getenv("LEASE_TEST_HOLDER"); zkAddr != "" {
-		err := lease.Run(context.Background(), lease.Options{Servers: []string{zkAddr}, Path: "/pathwayhub/test/publisher",
+		err := lease.Run(context.Background(), lease.Options{Identity: identity, Servers: []string{zkAddr}, Path: "/pathwayhub/test/publisher",
 			ID: "crashing-hub", SessionTimeout: sessionTimeout}, func(ctx context.Context) error {
 			fmt.Println("leading")
 			<-ctx.Done()
@@ -67,7 +70,7 @@ func TestAnotherHubTakesOverWhenTheHolderDies(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() {
-		done <- lease.Run(ctx, lease.Options{Servers: servers, Path: p, ID: "second-hub", SessionTimeout: sessionTimeout},
+		done <- lease.Run(ctx, lease.Options{Identity: identity, Servers: servers, Path: p, ID: "second-hub", SessionTimeout: sessionTimeout},
 			func(ctx context.Context) error {
 				leading.Store(true)
 				started <- time.Now()
@@ -80,7 +83,7 @@ func TestAnotherHubTakesOverWhenTheHolderDies(t *testing.T) {
 	if leading.Load() {
 		t.Fatal("two hubs lead at once")
 	}
-	if id, err := lease.Holder(servers, p); err != nil || id != "crashing-hub" {
+	if id, err := lease.Holder(servers, identity, p); err != nil || id != "crashing-hub" {
 		t.Fatalf("holder %q (%v), want crashing-hub", id, err)
 	}
 
@@ -94,7 +97,7 @@ func TestAnotherHubTakesOverWhenTheHolderDies(t *testing.T) {
 	case <-time.After(sessionTimeout + 15*time.Second):
 		t.Fatal("nobody took over after the holder died")
 	}
-	if id, err := lease.Holder(servers, p); err != nil || id != "second-hub" {
+	if id, err := lease.Holder(servers, identity, p); err != nil || id != "second-hub" {
 		t.Fatalf("holder %q (%v), want second-hub", id, err)
 	}
 	cancel()
@@ -104,7 +107,7 @@ func TestAnotherHubTakesOverWhenTheHolderDies(t *testing.T) {
 	if leading.Load() {
 		t.Error("still leading after Run returned")
 	}
-	if id, err := lease.Holder(servers, p); err != nil || id != "" {
+	if id, err := lease.Holder(servers, identity, p); err != nil || id != "" {
 		t.Errorf("holder %q (%v) after the second hub stopped, want none", id, err)
 	}
 }
@@ -123,7 +126,7 @@ func TestLeadingStopsWhenTheCoordinationServiceIsLost(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	go func() {
-		_ = lease.Run(ctx, lease.Options{Servers: []string{zk.Addr()}, Path: "/p/publisher", ID: "hub", SessionTimeout: sessionTimeout},
+		_ = lease.Run(ctx, lease.Options{Identity: identity, Servers: []string{zk.Addr()}, Path: "/p/publisher", ID: "hub", SessionTimeout: sessionTimeout},
 			func(ctx context.Context) error {
 				if once.Swap(true) {
 					return nil // led once; the test is about that once

@@ -1,9 +1,10 @@
 // Package share is the share publisher: for every recipient of every
 // data-sharing agreement it asks the policy what that recipient may see, then
 // materialises exactly that into the recipient's own ClickHouse database,
-// share_<recipient>, as tables (never views over the raw tables), and writes
-// a users.d file giving each recipient a read-only ClickHouse user allowed
-// only its own database.
+// share_<recipient>, as tables (never views over the raw tables), and gives
+// each recipient a read-only ClickHouse user allowed only its own database:
+// in a users.d file, or on a cluster in ZooKeeper, where every server takes
+// the users in (hub/store/coord).
 //
 // Aggregate recipients (regional leads, commissioners, analysts) get measures
 // by force and month after disclosure control, SPC series and funnel

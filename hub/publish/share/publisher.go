@@ -22,6 +22,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -49,8 +50,13 @@ type Options struct {
 	// none is written.
 	UsersFile string
 	// PasswordsFile is the secrets file of recipient users' passwords;
-	// required with UsersFile.
+	// required with UsersFile. With Coord, it is a copy.
 	PasswordsFile string
+	// Coord, on a cluster, is a ZooKeeper session with the cluster's
+	// identity. The recipients' users are then written under
+	// coord.UsersNode(Database), where every server of the cluster reads
+	// them, and their passwords kept in coord.PasswordsNode(Database).
+	Coord *coord.Session
 	// Months is how many complete months of measures are published
 	// (default 36).
 	Months int
@@ -127,6 +133,10 @@ const (
 	// INSERT … SELECT) keep one core busy, so a second share uses a second
 	// core.
 	DefaultWorkers = 2
+	// RetryAfterFailure is how soon Run publishes again after a failed
+	// publication; the wait doubles while they keep failing, up to the
+	// interval.
+	RetryAfterFailure = 5 * time.Second
 	// RecordsDebounce is how long RunRecords lets notifications gather
 	// before it publishes the record shares they name.
 	RecordsDebounce = 200 * time.Millisecond
@@ -192,12 +202,20 @@ func (p *Publisher) Notify() {
 func (p *Publisher) Run(ctx context.Context) error {
 	ticker := time.NewTicker(p.opts.Interval)
 	defer ticker.Stop()
-	var debounce, deadline <-chan time.Time
+	var debounce, deadline, retry <-chan time.Time
+	wait := RetryAfterFailure
 	publish := func() {
-		debounce, deadline = nil, nil
-		if _, err := p.PublishAll(ctx); err != nil && ctx.Err() == nil {
-			p.logger.Error("publication failed", "err", err)
+		debounce, deadline, retry = nil, nil, nil
+		_, err := p.PublishAll(ctx)
+		if err == nil || ctx.Err() != nil {
+			wait = RetryAfterFailure
+			return
 		}
+		// A share not written (its server down, say) is due again: try
+		// soon rather than at the next interval, backing off to it.
+		p.logger.Error("publication failed; trying again", "err", err, "in", wait)
+		retry = time.After(wait)
+		wait = min(2*wait, p.opts.Interval)
 	}
 	publish()
 	for {
@@ -205,6 +223,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-ticker.C:
+			publish()
+		case <-retry:
 			publish()
 		case <-p.notify:
 			debounce = time.After(p.opts.Debounce)
@@ -302,9 +322,14 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	var users []User
 	var errs []error
 	var passwords *Passwords
-	if p.opts.UsersFile != "" {
+	if p.writesUsers() {
 		var err error
-		if passwords, err = LoadPasswords(p.opts.PasswordsFile); err != nil {
+		if p.opts.Coord != nil {
+			passwords, err = LoadPasswordsFrom(p.opts.Coord, coord.PasswordsNode(p.opts.Database), p.opts.PasswordsFile)
+		} else {
+			passwords, err = LoadPasswords(p.opts.PasswordsFile)
+		}
+		if err != nil {
 			return rep, err
 		}
 	}
@@ -433,7 +458,7 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	// A batch logged during this publication has logged_at at or after
 	// ReadAt less a second (the clock's resolution): the next one reads it.
 	p.since = changes.ReadAt.Add(-time.Second)
-	if p.opts.UsersFile != "" {
+	if p.writesUsers() {
 		if err := p.writeUsers(ctx, users); err != nil {
 			errs = append(errs, err)
 		}
@@ -505,10 +530,30 @@ func (p *Publisher) dropSnapshot(ctx context.Context) {
 	p.snapshot = ""
 }
 
+// writesUsers is whether the publisher writes recipients' users (and so
+// keeps their passwords).
+func (p *Publisher) writesUsers() bool { return p.opts.UsersFile != "" || p.opts.Coord != nil }
+
 func (p *Publisher) writeUsers(ctx context.Context, users []User) error {
 	var version string
 	if err := p.opts.Conn.QueryRow(ctx, "SELECT version()").Scan(&version); err != nil {
 		return fmt.Errorf("share: server version: %w", err)
+	}
+	if p.opts.Coord != nil {
+		c, err := RenderUsers(users, ReadonlyLevel(version))
+		if err != nil {
+			return err
+		}
+		// As with the file, the nodes change only when the users do: every
+		// server reloads every user when one does.
+		changed, err := p.opts.Coord.Put(coord.UsersNode(p.opts.Database), map[string][]byte{"profiles": c.Profiles, "quotas": c.Quotas, "users": c.Users})
+		if err != nil {
+			return fmt.Errorf("share: users: %w", err)
+		}
+		if changed {
+			p.logger.Info("recipient users written", "zookeeper", coord.UsersNode(p.opts.Database), "users", len(users))
+		}
+		return nil
 	}
 	raw, err := UsersXML(users, ReadonlyLevel(version))
 	if err != nil {

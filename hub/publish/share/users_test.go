@@ -8,8 +8,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
+	"github.com/pathwayhub/pathwayhub/hub/store/zkserver"
 )
 
 // usersFile is the part of a ClickHouse users.d file the tests read.
@@ -104,5 +107,62 @@ func TestPasswordsPersistAndRotate(t *testing.T) {
 	}
 	if got, _ := rotated.For("ncl_icb"); got == first || got == "" {
 		t.Fatalf("rotated password %q", got)
+	}
+}
+
+// TestPasswordsInZooKeeperAgree: on a cluster the passwords live in
+// ZooKeeper. Two publishers that loaded them before either made a new
+// recipient's password (one publisher per server runs at once) end with
+// one password, the first saved; the publishing hub's file copy has it,
+// and a hub that takes over later reads the same.
+func TestPasswordsInZooKeeperAgree(t *testing.T) {
+	t.Parallel()
+	z, err := zkserver.Start(t.Context(), zkserver.Options{DataDir: t.TempDir()})
+	if err != nil {
+		t.Fatalf("%v (run `make deps`)", err)
+	}
+	t.Cleanup(z.Kill)
+	dial := func() *coord.Session {
+		s, err := coord.Dial([]string{z.Addr()}, "pathwayhub:share-test", 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(s.Close)
+		return s
+	}
+	node := coord.PasswordsNode("pathway")
+	mirror := filepath.Join(t.TempDir(), "share-passwords.yaml")
+	a, err := share.LoadPasswordsFrom(dial(), node, mirror)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := share.LoadPasswordsFrom(dial(), node, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := a.For("ncl_icb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := b.For("ncl_icb")
+	if err != nil || second != first {
+		t.Fatalf("the second publisher made %q (%v); want the first's %q", second, err, first)
+	}
+	if _, err := b.For("nel_icb"); err != nil {
+		t.Fatal(err)
+	}
+	later, err := share.LoadPasswordsFrom(dial(), node, mirror)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := later.For("ncl_icb"); got != first {
+		t.Fatalf("a later hub reads %q, want %q", got, first)
+	}
+	raw, err := os.ReadFile(mirror)
+	if err != nil || !strings.Contains(string(raw), first) || !strings.Contains(string(raw), "nel_icb") {
+		t.Fatalf("the file copy %q (%v) lacks the passwords", raw, err)
+	}
+	if info, err := os.Stat(mirror); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("file copy: %v %v", info, err)
 	}
 }

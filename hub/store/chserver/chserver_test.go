@@ -147,6 +147,13 @@ func TestStartErrors(t *testing.T) {
 			opts:    chserver.Options{NoPasswords: true},
 			wantMsg: "empty data directory",
 		},
+		{
+			// It goes into an XML attribute of users.xml.
+			name: "users node not a plain path",
+			opts: chserver.Options{NoPasswords: true, Cluster: &chserver.Cluster{Name: "c", Shard: "01", Replica: "r",
+				UsersNode: `/pathwayhub/x"><users><intruder/></users><x a="`}},
+			wantMsg: "not a plain absolute ZooKeeper path",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
+	"github.com/pathwayhub/pathwayhub/hub/store/coord"
 	"github.com/pathwayhub/pathwayhub/hub/store/zkserver"
 )
 
@@ -25,11 +28,18 @@ type Options struct {
 	// killed replica, started again, is active. Zero means 4 s,
 	// ZooKeeper's least.
 	SessionTimeout time.Duration
+	// Database is the raw database of the hubs the cluster is for: the
+	// servers take the recipients' users from its coord.UsersNode in
+	// ZooKeeper. Empty: from nowhere.
+	Database string
 }
 
 // Local is a running local cluster.
 type Local struct {
 	ZooKeeper *zkserver.Server
+	// Identity is the "user:password" the servers log in to ZooKeeper
+	// with, random for each cluster: the hub must log in with it too.
+	Identity string
 	// Servers are shard by shard, each shard's replicas in order.
 	Servers []*chserver.Server
 
@@ -50,7 +60,16 @@ func Start(ctx context.Context, o Options) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	c := &Local{ZooKeeper: zk}
+	var secret [16]byte
+	if _, err := rand.Read(secret[:]); err != nil {
+		zk.Kill()
+		return nil, fmt.Errorf("cluster: %w", err)
+	}
+	var usersNode string
+	if o.Database != "" {
+		usersNode = coord.UsersNode(o.Database)
+	}
+	c := &Local{ZooKeeper: zk, Identity: "pathwayhub:" + hex.EncodeToString(secret[:])}
 	layout := make([][]chserver.Endpoint, o.Shards)
 	var ports []int
 	for s := range o.Shards {
@@ -77,6 +96,7 @@ func Start(ctx context.Context, o Options) (*Local, error) {
 			Cluster: &chserver.Cluster{
 				Name: Name, Shards: layout, ZooKeeper: []chserver.Endpoint{{Host: "127.0.0.1", Port: zk.Port()}},
 				Shard: fmt.Sprintf("%02d", s+1), Replica: name, InterserverPort: inter, SessionTimeout: o.SessionTimeout,
+				Identity: c.Identity, UsersNode: usersNode,
 			},
 		})
 	}

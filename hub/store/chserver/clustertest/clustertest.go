@@ -22,11 +22,11 @@ type Cluster struct {
 }
 
 // Start starts ZooKeeper and shards×replicas ClickHouse servers (see
-// hub/store/cluster), and kills them all when t ends, printing the
-// servers' error logs when it failed.
-func Start(t testing.TB, shards, replicas int) *Cluster {
+// hub/store/cluster) for hubs of raw database db, and kills them all when t
+// ends, printing the servers' error logs when it failed.
+func Start(t testing.TB, shards, replicas int, db string) *Cluster {
 	t.Helper()
-	l, err := cluster.Start(t.Context(), cluster.Options{Dir: t.TempDir(), Shards: shards, Replicas: replicas})
+	l, err := cluster.Start(t.Context(), cluster.Options{Dir: t.TempDir(), Shards: shards, Replicas: replicas, Database: db})
 	if err != nil {
 		t.Fatalf("clustertest: %v (run `make deps`)", err)
 	}
