@@ -106,8 +106,8 @@ func averageRanks(units []UnitResult) []float64 {
 
 // dispersion estimates the dispersion ratio φ (the mean squared trimmed
 // z-score) and the between-unit variance τ² = (nφ − (n − 1)) /
-// (Σw − Σw²/Σw), with w = 1/s², over the units that count; τ² is zero
-// when nφ < n − 1.
+// (Σw − Σw²/Σw), with w = 1/s² for the standard error s of each unit's
+// z-score, over the units that count; τ² is zero when nφ < n − 1.
 func dispersion(keep []int, units []UnitResult) (phi, tau2 float64, err error) {
 	n := float64(len(keep))
 	if n < 2 {
@@ -117,7 +117,7 @@ func dispersion(keep []int, units []UnitResult) (phi, tau2 float64, err error) {
 	for _, i := range keep {
 		z := units[i].TrimmedZ
 		sumZ2 += z * z
-		w := 1 / (units[i].SE * units[i].SE)
+		w := 1 / (units[i].ZSE * units[i].ZSE)
 		sumW += w
 		sumW2 += w * w
 	}

@@ -18,6 +18,14 @@ const (
 	// Ratio is an indirectly standardised ratio: observed count over
 	// expected count, compared around 1.
 	Ratio
+	// RatioOfCounts is one count over another (e.g. detentions over
+	// residents), compared on the log scale around the pooled ratio
+	// Σnumerator/Σdenominator. The z-scores use the log of the ratio with
+	// ½ added to both counts and its delta-method standard error
+	// √(num/(num+½)² + den/(den+½)²), which also weights the units when τ²
+	// is estimated; the limits, as in FunnelPlotR, use the standard error
+	// 1/(2√den) of the denominator alone (see UnitResult.SE).
+	RatioOfCounts
 )
 
 // String returns the kind's name.
@@ -27,6 +35,8 @@ func (k Kind) String() string {
 		return "proportion"
 	case Ratio:
 		return "ratio"
+	case RatioOfCounts:
+		return "ratio of counts"
 	default:
 		return fmt.Sprintf("Kind(%d)", int(k))
 	}
@@ -88,8 +98,8 @@ const DefaultWinsorise = 0.1
 type Options struct {
 	// Kind is what the units measure; it must be set.
 	Kind Kind
-	// Scale is the transformation for ratios (ignored for proportions);
-	// the zero value is LogScale.
+	// Scale is the transformation for ratios (ignored for proportions and
+	// ratios of counts); the zero value is LogScale.
 	Scale Scale
 	// Adjust estimates over-dispersion (φ and τ²) and, when φ > 1, widens
 	// the limits by τ². Without it φ and τ² are reported as zero and the
@@ -107,8 +117,8 @@ type Options struct {
 }
 
 // Unit is one unit's numerator and denominator: for a Proportion the
-// events and the population, for a Ratio the observed and expected counts.
-// Units sharing an ID are summed.
+// events and the population, for a Ratio the observed and expected counts,
+// for a RatioOfCounts the two counts. Units sharing an ID are summed.
 type Unit struct {
 	ID          string
 	Numerator   float64
@@ -151,11 +161,20 @@ type UnitResult struct {
 	// point a chart plots at x = Denominator.
 	Ratio float64
 	Value float64
-	// SE is the within-unit standard error on the transformed scale:
-	// 1/(2√n) for proportions and square-root ratios, 1/√n for log ratios.
+	// SE is the within-unit standard error on the transformed scale that
+	// the limits are drawn with: 1/(2√n) for proportions, square-root
+	// ratios and ratios of counts, 1/√n for log ratios.
 	SE float64
+	// ZSE is the standard error Z is measured in and the units are
+	// weighted by when τ² is estimated. It is SE except for a ratio of
+	// counts, where it is √(num/(num+½)² + den/(den+½)²), the standard
+	// error of log((num+½)/(den+½)).
+	ZSE float64
 	// Z is the unadjusted z-score on the transformed scale, and AdjustedZ
 	// the z-score with τ² added to the variance (equal to Z when τ² is 0).
+	// For a ratio of counts both are of the continuity-corrected log
+	// ratio in units of ZSE, so they need not agree with the flags, which
+	// compare Value with limits drawn with SE.
 	Z         float64
 	AdjustedZ float64
 	// Trimmed reports that Z was Winsorised (or truncated on the log
@@ -181,7 +200,8 @@ type Result struct {
 	Multiplier float64
 	FlagLevel  Level
 	// Target is the centre line before the multiplier: the pooled
-	// proportion Σnumerator/Σdenominator, or 1 for ratios.
+	// Σnumerator/Σdenominator for proportions and ratios of counts, or 1
+	// for ratios.
 	Target float64
 	// Phi is the dispersion ratio (mean squared trimmed z-score) and Tau2
 	// the between-unit variance on the transformed scale; both are zero
@@ -239,8 +259,8 @@ func Analyse(units []Unit, opts Options) (Result, error) {
 }
 
 func (o Options) withDefaults() (Options, error) {
-	if o.Kind != Proportion && o.Kind != Ratio {
-		return o, fmt.Errorf("%w: kind %v is not Proportion or Ratio", ErrInput, o.Kind)
+	if o.Kind != Proportion && o.Kind != Ratio && o.Kind != RatioOfCounts {
+		return o, fmt.Errorf("%w: kind %v is not Proportion, Ratio or RatioOfCounts", ErrInput, o.Kind)
 	}
 	if o.Scale != LogScale && o.Scale != SqrtScale {
 		return o, fmt.Errorf("%w: scale %v is not LogScale or SqrtScale", ErrInput, o.Scale)
@@ -283,11 +303,16 @@ func aggregate(units []Unit, kind Kind) ([]Unit, error) {
 		out[i].Numerator += u.Numerator
 		out[i].Denominator += u.Denominator
 	}
+	var events float64
 	for _, u := range out {
 		if kind == Proportion && u.Numerator > u.Denominator {
 			return nil, fmt.Errorf("%w: unit %q: numerator %v exceeds denominator %v for a proportion",
 				ErrInput, u.ID, u.Numerator, u.Denominator)
 		}
+		events += u.Numerator
+	}
+	if kind == RatioOfCounts && events == 0 {
+		return nil, fmt.Errorf("%w: every numerator is 0, so the pooled ratio of counts has no log", ErrInput)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
@@ -317,16 +342,29 @@ func target(units []Unit, kind Kind) float64 {
 	return num / den
 }
 
-// transform returns the unit's ratio on the comparison scale.
+// transform returns a ratio (or the target) on the comparison scale.
 func (r Result) transform(ratio float64) float64 {
 	switch {
 	case r.Kind == Proportion:
 		return math.Asin(math.Sqrt(ratio))
-	case r.Scale == SqrtScale:
+	case r.Kind == Ratio && r.Scale == SqrtScale:
 		return math.Sqrt(ratio)
 	default:
 		return math.Log(ratio)
 	}
+}
+
+// zScale returns the unit's value on the comparison scale and the
+// standard error its z-score is measured in. For a ratio of counts that is
+// the log ratio with ½ added to each count, which stays finite when the
+// numerator is 0, and the delta-method standard error of that log ratio
+// with each count taken as Poisson.
+func (r Result) zScale(num, den float64) (y, se float64) {
+	if r.Kind == RatioOfCounts {
+		a, b := num+0.5, den+0.5
+		return math.Log(a / b), math.Sqrt(num/(a*a) + den/(b*b))
+	}
+	return r.transform(num / den), r.se(den)
 }
 
 // se returns the within-unit standard error on the comparison scale at
@@ -344,15 +382,16 @@ func (r Result) score(units []Unit) []UnitResult {
 	out := make([]UnitResult, len(units))
 	for i, u := range units {
 		ratio := u.Numerator / u.Denominator
-		s := r.se(u.Denominator)
+		y, zse := r.zScale(u.Numerator, u.Denominator)
 		out[i] = UnitResult{
 			ID:          u.ID,
 			Numerator:   u.Numerator,
 			Denominator: u.Denominator,
 			Ratio:       ratio,
 			Value:       ratio * r.Multiplier,
-			SE:          s,
-			Z:           (r.transform(ratio) - centre) / s,
+			SE:          r.se(u.Denominator),
+			ZSE:         zse,
+			Z:           (y - centre) / zse,
 			TrimmedZ:    math.NaN(),
 		}
 	}
@@ -364,7 +403,8 @@ func (r *Result) place() {
 	centre := r.transform(r.Target)
 	for i := range r.Units {
 		u := &r.Units[i]
-		u.AdjustedZ = (r.transform(u.Ratio) - centre) / math.Sqrt(u.SE*u.SE+r.Tau2)
+		y, _ := r.zScale(u.Numerator, u.Denominator)
+		u.AdjustedZ = (y - centre) / math.Sqrt(u.ZSE*u.ZSE+r.Tau2)
 		u.Limits = r.Limits(u.Denominator)
 		u.Flag95 = flag(u.Value, u.Limits.Lower95, u.Limits.Upper95)
 		u.Flag998 = flag(u.Value, u.Limits.Lower998, u.Limits.Upper998)

@@ -37,6 +37,9 @@ func TestAnalyseRejectsBadInput(t *testing.T) {
 			{ID: "A", Numerator: 3, Denominator: 4}, {ID: "A", Numerator: 3, Denominator: 1}, {ID: "B", Numerator: 1, Denominator: 2},
 		}, prop},
 		{"one unit cannot show over-dispersion", good[:1], prop},
+		{"ratio of counts with no events at all", []funnel.Unit{
+			{ID: "A", Numerator: 0, Denominator: 5}, {ID: "B", Numerator: 0, Denominator: 9},
+		}, funnel.Options{Kind: funnel.RatioOfCounts}},
 		{"zero observed on the log scale not trimmed", []funnel.Unit{
 			{ID: "A", Numerator: 0, Denominator: 5}, {ID: "B", Numerator: 4, Denominator: 5},
 		}, funnel.Options{Kind: funnel.Ratio, Adjust: true}},
@@ -67,6 +70,9 @@ func TestAnalyseAcceptsEdgeInput(t *testing.T) {
 		{"ratio above 1 and fractional expected", []funnel.Unit{
 			{ID: "A", Numerator: 30, Denominator: 12.5}, {ID: "B", Numerator: 3, Denominator: 7.25},
 		}, funnel.Options{Kind: funnel.Ratio, Scale: funnel.SqrtScale, Adjust: true}},
+		{"ratio of counts above 1 and a zero count", []funnel.Unit{
+			{ID: "A", Numerator: 0, Denominator: 40}, {ID: "B", Numerator: 90, Denominator: 30}, {ID: "C", Numerator: 12, Denominator: 20},
+		}, funnel.Options{Kind: funnel.RatioOfCounts, Adjust: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,16 +155,22 @@ var shapes = []struct {
 	{"proportion", funnel.Options{Kind: funnel.Proportion}},
 	{"log ratio", funnel.Options{Kind: funnel.Ratio, Scale: funnel.LogScale}},
 	{"sqrt ratio", funnel.Options{Kind: funnel.Ratio, Scale: funnel.SqrtScale}},
+	{"ratio of counts", funnel.Options{Kind: funnel.RatioOfCounts}},
 }
 
 // TestAdjustedFlagsAgreeWithZ checks that the over-dispersion-adjusted
 // limits are the back-transformed z limits: a unit is outside them exactly
 // when its adjusted z-score is beyond ±z. This is what ties the plotted
-// funnel to the z-scores on every scale.
+// funnel to the z-scores on every scale but one: a ratio of counts is
+// flagged against limits drawn with another standard error than its
+// z-score's (see TestRatioOfCountsLimitsUseDenominatorSE).
 func TestAdjustedFlagsAgreeWithZ(t *testing.T) {
 	t.Parallel()
 	const z95, z998 = 1.959963984540054, 3.090232306167813
 	for _, s := range shapes {
+		if s.opts.Kind == funnel.RatioOfCounts {
+			continue
+		}
 		t.Run(s.name, func(t *testing.T) {
 			t.Parallel()
 			opts := s.opts
@@ -340,6 +352,113 @@ func TestNoOverDispersionFallsBack(t *testing.T) {
 	if got, want := res.Limits(250), res.UnadjustedLimits(250); got != want {
 		t.Errorf("limits in use %+v, unadjusted %+v", got, want)
 	}
+}
+
+// TestRatioOfCountsLimitsUseDenominatorSE checks a ratio of counts
+// against FunnelPlotR 0.6.0's own output for these four units (unadjusted
+// limits). The limits are log(target) ± z/(2√den): with the standard
+// error of the log ratio, √(num/(num+½)² + den/(den+½)²) ≈ 0.068 for X,
+// the 99.8% limits would reach 1.23 and X and Z would pass. They are
+// flagged although |Z| is about 2: the z-scores use the log ratio's
+// standard error, the limits the other.
+func TestRatioOfCountsLimitsUseDenominatorSE(t *testing.T) {
+	t.Parallel()
+	res, err := funnel.Analyse([]funnel.Unit{
+		{ID: "W", Numerator: 800, Denominator: 800}, {ID: "X", Numerator: 460, Denominator: 400},
+		{ID: "Y", Numerator: 400, Denominator: 400}, {ID: "Z", Numerator: 340, Denominator: 400},
+	}, funnel.Options{Kind: funnel.RatioOfCounts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Target != 1 {
+		t.Fatalf("target = %v, want 1", res.Target)
+	}
+	at400 := funnel.Limits{
+		Lower95: 0.95218198666190723, Upper95: 1.0502194055421379,
+		Lower998: 0.92565304127153181, Upper998: 1.0803183864942969,
+	}
+	want := []struct {
+		id      string
+		z, se   float64
+		limits  funnel.Limits
+		outlier bool
+	}{
+		{"W", 0, 0.017677669529663688, funnel.Limits{
+			Lower95: 0.96594575954824868, Upper95: 1.0352548164481594,
+			Lower998: 0.94683721117963515, Upper998: 1.0561477603463969,
+		}, false},
+		{"X", 2.0443342322381985, 0.025, at400, true},
+		{"Y", 0, 0.025, at400, false},
+		{"Z", -2.2032446023500687, 0.025, at400, true},
+	}
+	for i, w := range want {
+		u := res.Units[i]
+		if u.ID != w.id {
+			t.Fatalf("unit %d is %s, want %s", i, u.ID, w.id)
+		}
+		// FunnelPlotR writes the normal quantile to 7 significant figures,
+		// which moves its limits by up to about 1e-7.
+		if !closeTo(u.Z, w.z, 1e-12) || !closeTo(u.SE, w.se, 1e-15) ||
+			!closeTo(u.Limits.Lower95, w.limits.Lower95, 1e-7) || !closeTo(u.Limits.Upper95, w.limits.Upper95, 1e-7) ||
+			!closeTo(u.Limits.Lower998, w.limits.Lower998, 1e-7) || !closeTo(u.Limits.Upper998, w.limits.Upper998, 1e-7) {
+			t.Errorf("%s: z %v, se %v, limits %+v; FunnelPlotR gives z %v, se %v, limits %+v",
+				u.ID, u.Z, u.SE, u.Limits, w.z, w.se, w.limits)
+		}
+		if u.Outlier != w.outlier {
+			t.Errorf("%s: outlier %v, want %v (value %v, z %v)", u.ID, u.Outlier, w.outlier, u.Value, u.Z)
+		}
+	}
+}
+
+// TestRatioOfCountsZeroCount checks FunnelPlotR 0.6.0's output for six
+// units, one with no events: its z-score is finite through the ½ added to
+// each count, it is Winsorised, and τ² is estimated with the units
+// weighted by the log ratio's standard error (ZSE), not the limits' (SE).
+func TestRatioOfCountsZeroCount(t *testing.T) {
+	t.Parallel()
+	res, err := funnel.Analyse([]funnel.Unit{
+		{ID: "A", Numerator: 30, Denominator: 100}, {ID: "B", Numerator: 84, Denominator: 150},
+		{ID: "C", Numerator: 0, Denominator: 120}, {ID: "D", Numerator: 45, Denominator: 90},
+		{ID: "E", Numerator: 25, Denominator: 200}, {ID: "F", Numerator: 130, Denominator: 400},
+	}, funnel.Options{Kind: funnel.RatioOfCounts, Adjust: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !closeTo(res.Target, 0.29622641509433961, 1e-15) || !closeTo(res.Phi, 115.16075345145336, 1e-12) ||
+		!closeTo(res.Tau2, 2.5609421836619717, 1e-12) || !res.Adjusted {
+		t.Fatalf("target %v, phi %v, tau2 %v, adjusted %v; FunnelPlotR gives 0.2962…, 115.16…, 2.5609…, true",
+			res.Target, res.Phi, res.Tau2, res.Adjusted)
+	}
+	want := []struct {
+		z, trimmedZ        float64
+		trimmed, outlier   bool
+		lower998, upper998 float64
+	}{
+		{0.11787417782617451, 0.11787417782617451, false, false, 0.0021031366774809982, 41.723436208028751},
+		{4.7155639867325494, 3.8198900071857711, true, false, 0.00210482885349499, 41.689892674142222},
+		{-46.950227235842007, -25.503879071006864, true, true, 0.002103982560979838, 41.706661750455851},
+		{2.9242160276389928, 2.9242160276389928, false, false, 0.002102572982262939, 41.734622170023819},
+		{-4.0575309061717233, -4.0575309061717233, false, false, 0.0021056755552631055, 41.673128977687888},
+		{0.94690158968228122, 0.94690158968228122, false, false, 0.0021069463757826426, 41.647993517181213},
+	}
+	// FunnelPlotR's 3.090232 differs from the exact quantile by 3.1e-7,
+	// which moves a limit by that times sd = √(SE² + τ²) ≈ 1.6 on the log
+	// scale: about 5e-7 of its value.
+	const limitTolerance = 1e-6
+	for i, w := range want {
+		u := res.Units[i]
+		if !closeTo(u.Z, w.z, 1e-12) || !closeTo(u.TrimmedZ, w.trimmedZ, 1e-12) || u.Trimmed != w.trimmed || u.Outlier != w.outlier ||
+			!closeTo(u.Limits.Lower998, w.lower998, limitTolerance) || !closeTo(u.Limits.Upper998, w.upper998, limitTolerance) {
+			t.Errorf("%s: z %v, trimmed z %v (%v), outlier %v, 99.8%% limits [%v, %v]; FunnelPlotR gives %v, %v (%v), %v, [%v, %v]",
+				u.ID, u.Z, u.TrimmedZ, u.Trimmed, u.Outlier, u.Limits.Lower998, u.Limits.Upper998,
+				w.z, w.trimmedZ, w.trimmed, w.outlier, w.lower998, w.upper998)
+		}
+	}
+}
+
+// closeTo compares relative to the larger of 1 and the wanted value.
+func closeTo(got, want, tolerance float64) bool {
+	return math.Abs(got-want) <= tolerance*math.Max(1, math.Abs(want))
 }
 
 func BenchmarkAnalyse(b *testing.B) {

@@ -20,9 +20,10 @@ type Limits struct {
 }
 
 // Limits returns the limits in use at denominator n (a population for
-// proportions, an expected count for ratios): the over-dispersion-adjusted
-// limits when r.Adjusted, else the unadjusted ones. A chart draws the
-// funnel by calling it along the x axis. For n ≤ 0 every limit is NaN.
+// proportions, an expected count for ratios, the denominator count for
+// ratios of counts): the over-dispersion-adjusted limits when r.Adjusted,
+// else the unadjusted ones. A chart draws the funnel by calling it along
+// the x axis. For n ≤ 0 every limit is NaN.
 func (r Result) Limits(n float64) Limits {
 	if r.Adjusted {
 		return r.AdjustedLimits(n)
@@ -43,7 +44,8 @@ func (r Result) AdjustedLimits(n float64) Limits {
 
 // UnadjustedLimits returns the limits at denominator n without
 // over-dispersion: for proportions the normal approximation on the
-// arcsine-square-root scale, for ratios the exact Poisson limits.
+// arcsine-square-root scale, for ratios of counts on the log scale, and
+// for ratios the exact Poisson limits.
 func (r Result) UnadjustedLimits(n float64) Limits {
 	if !(n > 0) {
 		return nanLimits()
@@ -67,6 +69,15 @@ func (r Result) normalLimits(sd float64) Limits {
 		theta := math.Asin(math.Sqrt(r.Target))
 		lower = func(z float64) float64 { return proportionBound(theta - z*sd) }
 		upper = func(z float64) float64 { return proportionBound(theta + z*sd) }
+	case r.Kind == RatioOfCounts:
+		// exp(log(target) ± z·sd) with sd² = 1/(4n) + τ². The within-unit
+		// part 1/(2√n) is the square-root scale's standard error, not that
+		// of the log ratio the z-scores use (UnitResult.ZSE), so a unit
+		// can be flagged with a small |Z| or pass with a large one. This is
+		// FunnelPlotR's method, kept so that the flags agree with it.
+		centre := math.Log(r.Target)
+		lower = func(z float64) float64 { return math.Exp(centre - z*sd) }
+		upper = func(z float64) float64 { return math.Exp(centre + z*sd) }
 	case r.Scale == SqrtScale:
 		// FunnelPlotR draws 1 ± z·sd here without squaring it back from the
 		// square-root scale, so its limits and flags are not on the scale

@@ -20,10 +20,20 @@ import (
 //     writes z to 7 significant figures (3.090232 for 3.0902323062), which
 //     moves a limit by up to about 4e-8 of its value; this package uses
 //     the exact quantiles.
+//   - a ratio of counts' limits are exp(log target ± z·sd), so the
+//     rounded quantile moves them by up to zRounding·sd of their value;
+//     with a large τ² that exceeds normal, and logLimitTolerance adds it.
 const (
-	exact  = 1e-10
-	normal = 1e-7
+	exact     = 1e-10
+	normal    = 1e-7
+	zRounding = 3.1e-7 // 3.0902323062 − 3.090232
 )
+
+// logLimitTolerance is the tolerance for limits exp(centre ± z·sd) drawn
+// with sd² = s² + tau2.
+func logLimitTolerance(s, tau2 float64) float64 {
+	return normal + zRounding*math.Sqrt(s*s+tau2)
+}
 
 // referenceCase is the part of a FunnelPlotR reference case the test uses;
 // testdata/README.md describes every field.
@@ -62,6 +72,7 @@ type referenceUnit struct {
 	Denominator float64  `json:"denominator"`
 	RR          float64  `json:"rr"`
 	Target      float64  `json:"target_transformed"`
+	Y           float64  `json:"Y"`
 	Uzscore     float64  `json:"Uzscore"`
 	Wuzscore    *float64 `json:"Wuzscore"`
 	Winsorised  *int     `json:"winsorised"`
@@ -130,6 +141,8 @@ func caseInput(t *testing.T, c referenceCase) ([]funnel.Unit, funnel.Options) {
 	switch o.DataType {
 	case "PR":
 		opts.Kind = funnel.Proportion
+	case "RC":
+		opts.Kind = funnel.RatioOfCounts
 	case "SR":
 		opts.Kind = funnel.Ratio
 		switch o.SRMethod {
@@ -141,7 +154,7 @@ func caseInput(t *testing.T, c referenceCase) ([]funnel.Unit, funnel.Options) {
 			t.Fatalf("case %s: unknown sr_method %q", c.CaseID, o.SRMethod)
 		}
 	default:
-		t.Fatalf("case %s: data_type %q is not supported (only PR and SR)", c.CaseID, o.DataType)
+		t.Fatalf("case %s: data_type %q is not supported (only PR, RC and SR)", c.CaseID, o.DataType)
 	}
 	switch o.Limit {
 	case 95:
@@ -221,21 +234,30 @@ func checkUnits(t *testing.T, c referenceCase, res funnel.Result) {
 		near(t, ref.Group+" value", got.Value, ref.RR*m, exact)
 		near(t, ref.Group+" se", got.SE, ref.S, exact)
 		near(t, ref.Group+" z", got.Z, ref.Uzscore, exact)
+		if c.Input.Options.DataType == "RC" {
+			// The reported s is the limits' standard error; the z-score is
+			// (Y − target_transformed) in units of the log ratio's own.
+			near(t, ref.Group+" z × z se", got.Z*got.ZSE, ref.Y-ref.Target, exact)
+		}
 		checkTrim(t, ref, got)
 
 		adjusted := expectedLimits(c, ref, true)
 		unadjusted := expectedLimits(c, ref, false)
-		unadjustedTolerance := normal
-		if c.Input.Options.DataType == "SR" {
+		adjustedTolerance, unadjustedTolerance := normal, normal
+		switch c.Input.Options.DataType {
+		case "SR":
 			unadjustedTolerance = exact // exact Poisson limits
+		case "RC":
+			adjustedTolerance = logLimitTolerance(ref.S, c.Output.Tau2)
+			unadjustedTolerance = logLimitTolerance(ref.S, 0)
 		}
-		nearLimits(t, ref.Group+" adjusted", res.AdjustedLimits(got.Denominator), adjusted, normal)
+		nearLimits(t, ref.Group+" adjusted", res.AdjustedLimits(got.Denominator), adjusted, adjustedTolerance)
 		nearLimits(t, ref.Group+" unadjusted", res.UnadjustedLimits(got.Denominator), unadjusted, unadjustedTolerance)
 		inUse := unadjusted
 		if expectAdjusted(c) {
 			inUse = adjusted
 		}
-		inUseTolerance := normal
+		inUseTolerance := adjustedTolerance
 		if !expectAdjusted(c) {
 			inUseTolerance = unadjustedTolerance
 		}
