@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/oklog/run"
@@ -210,6 +211,11 @@ func migrate(ctx context.Context, cfg config.Config, admin driver.Conn, logger *
 	return chdb.Migrate(ctx, admin, cfg.ClickHouse.Database, migs, logger)
 }
 
+// onClusterTimeout bounds the wait for the answer to a migration ON
+// CLUSTER: ClickHouse's own distributed_ddl_task_timeout (180 s) and a
+// margin.
+const onClusterTimeout = 200 * time.Second
+
 // connectClickHouse opens the pool and applies the migrations.
 func connectClickHouse(ctx context.Context, cfg config.Config, addr string, logger *slog.Logger) (driver.Conn, error) {
 	chOpts := chdb.Options{Addr: addr, Username: cfg.ClickHouse.Username, Password: cfg.ClickHouse.Password,
@@ -217,7 +223,15 @@ func connectClickHouse(ctx context.Context, cfg config.Config, addr string, logg
 	if cfg.ClickHouse.Cluster != "" {
 		chOpts.Cluster, chOpts.Settings = true, chdb.ClusterSettings()
 	}
-	admin, err := chdb.Open(ctx, chOpts)
+	adminOpts := chOpts
+	if cfg.ClickHouse.Cluster != "" {
+		// A statement ON CLUSTER answers once every server has run it
+		// (18.16 waits up to its distributed_ddl_task_timeout, 180 s), so
+		// the migrations wait as long for an answer: a busy server's DDL
+		// worker may take more than the usual minute.
+		adminOpts.ReadTimeout = onClusterTimeout
+	}
+	admin, err := chdb.Open(ctx, adminOpts)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
