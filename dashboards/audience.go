@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/measures/disclosure"
 	"github.com/pathwayhub/pathwayhub/hub/sqltext"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
@@ -48,13 +49,20 @@ func (a Audience) has(id string) bool {
 	return slices.ContainsFunc(a.Measures, func(m measures.Measure) bool { return m.ID == id })
 }
 
-// funnelMeasures are the granted measures shown on funnel plots.
+// funnelMeasures are the granted measures shown on funnel plots. The
+// publisher draws a month's plot only with disclosure.MinFunnelUnits units
+// shown, so none is listed for a scope of fewer forces, and no rate for a
+// share by force while fewer forces than that have a population.
 func (a Audience) funnelMeasures() []measures.Measure {
+	if len(a.Forces) > 0 && len(a.Forces) < disclosure.MinFunnelUnits && !a.byRegion() {
+		return nil
+	}
 	var out []measures.Measure
 	for _, m := range a.Measures {
-		if m.Funnel {
-			out = append(out, m)
+		if !m.Funnel || (m.Kind == measures.Rate && !a.byRegion() && len(measures.ForcePopulations()) < disclosure.MinFunnelUnits) {
+			continue
 		}
+		out = append(out, m)
 	}
 	return out
 }
@@ -80,7 +88,7 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 				return nil, fmt.Errorf("dashboards: recipient %s: invalid database name %q", r.ID, a.Database)
 			}
 			for _, m := range measures.Catalogue() {
-				if slices.Contains(r.Measures, m.ID) && definedFor(m, r.Scope) {
+				if slices.Contains(r.Measures, m.ID) && definedFor(m, r.Scope, a.byRegion()) {
 					a.Measures = append(a.Measures, m)
 				}
 			}
@@ -90,12 +98,17 @@ func Audiences(agreements []policy.Agreement, prefix string) ([]Audience, error)
 	return out, nil
 }
 
-// definedFor reports whether the share publisher can publish m for scope:
-// not, for example, a rate per resident for a scope of districts, whose
-// population the catalogue does not hold.
-func definedFor(m measures.Measure, scope policy.Scope) bool {
+// definedFor reports whether the share publisher can publish m for scope,
+// by force or by region: not, for example, a rate per resident for a scope
+// of districts, whose population the catalogue does not hold, or the
+// submissions' timeliness by region.
+func definedFor(m measures.Measure, scope policy.Scope, byRegion bool) bool {
 	to := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
-	_, err := m.Query("pathway", measures.DefaultThresholds(),
+	query := m.QueryFrom
+	if byRegion {
+		query = m.QueryByRegion
+	}
+	_, err := query("pathway", "", measures.DefaultThresholds(),
 		measures.Scope{Forces: scope.Forces, Regions: scope.Regions, LADs: scope.LADs}, to.AddDate(0, -1, 0), to)
 	return !errors.Is(err, measures.ErrScopeNotSupported)
 }

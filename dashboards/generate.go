@@ -68,6 +68,8 @@ const (
 	KindFeed        = "feed"
 	KindLive        = "live"
 	KindOperations  = "operations"
+	// KindRegions is the national lead's comparison of regions.
+	KindRegions = "regions"
 )
 
 // Board is one generated dashboard and the audience it serves (none for
@@ -96,7 +98,8 @@ func (b Board) Path() string {
 
 // Boards generates every dashboard: for each aggregate audience a regional
 // overview, pathway performance, force comparison (when it has a funnel
-// measure) and feed health (when granted the feed measures); for each
+// measure) and feed health (when granted the feed measures); for a national
+// lead, whose share is by region, the regional comparison instead; for each
 // record audience the live pathway; and one hub operations dashboard.
 func Boards(audiences []Audience) ([]Board, error) {
 	var out []Board
@@ -110,8 +113,10 @@ func Boards(audiences []Audience) ([]Board, error) {
 	}
 	for _, a := range audiences {
 		var errs []error
-		switch a.Granularity {
-		case policy.GranularityAggregate:
+		switch {
+		case a.byRegion():
+			errs = append(errs, add(KindRegions, a, RegionalComparison))
+		case a.Granularity == policy.GranularityAggregate:
 			errs = append(errs, add(KindOverview, a, Overview), add(KindPerformance, a, Performance))
 			if len(a.funnelMeasures()) > 0 {
 				errs = append(errs, add(KindComparison, a, Comparison))
@@ -119,7 +124,7 @@ func Boards(audiences []Audience) ([]Board, error) {
 			if a.hasFeed() {
 				errs = append(errs, add(KindFeed, a, Feed))
 			}
-		case policy.GranularityRecord:
+		case a.Granularity == policy.GranularityRecord:
 			errs = append(errs, add(KindLive, a, Live))
 		default:
 			errs = append(errs, fmt.Errorf("dashboards: recipient %s: unknown granularity %q", a.ID, a.Granularity))

@@ -19,10 +19,11 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // agreements with a placeholder password.
 const goldenDir = "testdata/golden"
 
-// examples generates for the example London agreements, as committed.
+// examples generates for the example agreements (London's and the
+// national one), as committed.
 func examples(t *testing.T) []dashboards.File {
 	t.Helper()
-	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements", "london"), measures.IDs())
+	agreements, err := policy.LoadAgreements(filepath.Join("..", "policy", "agreements"), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}

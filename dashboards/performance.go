@@ -7,6 +7,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/sqltext"
@@ -127,26 +128,31 @@ func Performance(a Audience) (Dashboard, error) {
 	b.WithPanel(matrix)
 	for _, m := range a.Measures {
 		b.WithRow(dashboard.NewRowBuilder(m.Title))
-		p := timeSeries(m.Title+" · ${force}", describe(m, spcMethod+disclosureNote), grafanaUnit(m.Unit), 12, 8,
-			series(a, spcSQL(a, m))).
-			Repeat("force").RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(2).
-			ShowPoints(common.VisibilityModeAlways).PointSize(7).
-			WithOverride(fields(seriesValue), coloured(colourCommon)).
-			WithOverride(fields(seriesCentre), dashed("green")).
-			WithOverride(fields(seriesLower, seriesUpper), dashed(colourLimit)).
-			WithOverride(fields(seriesImprovement), coloured(colourImprovement)).
-			WithOverride(fields(seriesConcern), coloured(colourConcern)).
-			WithOverride(fields(seriesNeutral), coloured(colourNeutral))
-		if m.Target != nil {
-			p.WithOverride(fields(seriesTarget), dashed("red"))
-		}
-		b.WithPanel(p)
+		b.WithPanel(spcPanel(a, m, "force", spcMethod, spcSQL(a, m)))
 	}
 	d, err := b.Build()
 	if err != nil {
 		return d, fmt.Errorf("dashboards: performance %s: %w", a.ID, err)
 	}
 	return d, nil
+}
+
+// spcPanel is the SPC chart of measure m from sql, repeated for each value
+// of variable (one unit's chart each).
+func spcPanel(a Audience, m measures.Measure, variable, method, sql string) *timeseries.PanelBuilder {
+	p := timeSeries(m.Title+" · ${"+variable+"}", describe(m, method+disclosureNote), grafanaUnit(m.Unit), 12, 8, series(a, sql)).
+		Repeat(variable).RepeatDirection(dashboard.PanelRepeatDirectionH).MaxPerRow(2).
+		ShowPoints(common.VisibilityModeAlways).PointSize(7).
+		WithOverride(fields(seriesValue), coloured(colourCommon)).
+		WithOverride(fields(seriesCentre), dashed("green")).
+		WithOverride(fields(seriesLower, seriesUpper), dashed(colourLimit)).
+		WithOverride(fields(seriesImprovement), coloured(colourImprovement)).
+		WithOverride(fields(seriesConcern), coloured(colourConcern)).
+		WithOverride(fields(seriesNeutral), coloured(colourNeutral))
+	if m.Target != nil {
+		p.WithOverride(fields(seriesTarget), dashed("red"))
+	}
+	return p
 }
 
 // summaryMappings colour the summary cells by their variation.

@@ -26,6 +26,11 @@ const (
 const (
 	// RoleRegionalLead compares forces across a region.
 	RoleRegionalLead = "regional_lead"
+	// RoleNationalLead compares regions (the nine English regions and
+	// Wales, British Transport Police apart), such as the NPCC's
+	// mental-health lead or NHS England: its measures are by region, not
+	// by force.
+	RoleNationalLead = "national_lead"
 	// RoleCommissioner is a health commissioner, such as an ICB.
 	RoleCommissioner = "commissioner"
 	// RoleForceSupervisor supervises a force's live incidents.
@@ -84,7 +89,7 @@ var (
 	recipientIDPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{1,40}$`)
 	slugPattern        = regexp.MustCompile(`^[a-z][a-z0-9-]{1,39}$`)
 	odsPattern         = regexp.MustCompile(`^[A-Z0-9]{3,6}$`)
-	regionPattern      = regexp.MustCompile(`^E12[0-9]{6}$`)
+	regionPattern      = regexp.MustCompile(`^(E12[0-9]{6}|W92000004)$`)
 	ladPattern         = regexp.MustCompile(`^(E0[6-9][0-9]{6}|W06[0-9]{6})$`)
 	retentionPattern   = regexp.MustCompile(`^([1-9][0-9]{0,3}) (day|days|month|months|year|years)$`)
 )

@@ -114,16 +114,16 @@ func (v *validator) org(field, org string) (string, bool) {
 	kind, id, _ := strings.Cut(org, "/")
 	var ok bool
 	switch kind {
-	case "force", "region":
+	case "force", "region", "national":
 		ok = slugPattern.MatchString(id)
 	case "trust", "icb":
 		ok = odsPattern.MatchString(id)
 	default:
-		v.fail(field, "%q: want force/<id>, trust/<ODS code>, icb/<ODS code> or region/<slug>", org)
+		v.fail(field, "%q: want force/<id>, trust/<ODS code>, icb/<ODS code>, region/<slug> or national/<slug>", org)
 		return "", false
 	}
 	if !ok {
-		if kind == "force" || kind == "region" {
+		if kind == "force" || kind == "region" || kind == "national" {
 			v.fail(field, "%q: a %s id is a lower-case slug of letters, digits and hyphens", org, kind)
 		} else {
 			v.fail(field, "%q: a %s id is an ODS code of 3 to 6 capitals or digits", org, kind)
@@ -187,12 +187,16 @@ func (v *validator) recipient(field string, raw *rawRecipient) Recipient {
 func (v *validator) role(field, role, kind string) {
 	switch role {
 	case RoleRegionalLead, RoleCommissioner:
+	case RoleNationalLead:
+		if kind != "" && kind != "national" {
+			v.fail(field+".role", "%q is only for a national body (national/<slug>), not a %s", role, kind)
+		}
 	case RoleForceSupervisor, RoleForceAnalyst:
 		if kind != "" && kind != "force" {
 			v.fail(field+".role", "%q is only for a force, not a %s", role, kind)
 		}
 	default:
-		v.fail(field+".role", "%q is not one of regional_lead, commissioner, force_supervisor, force_analyst", role)
+		v.fail(field+".role", "%q is not one of regional_lead, national_lead, commissioner, force_supervisor, force_analyst", role)
 	}
 }
 

@@ -74,7 +74,7 @@ Prometheus's rule_files setting.`,
 func tokenCmd() *cobra.Command {
 	var org string
 	cmd := &cobra.Command{
-		Use:   "token --org force/<id>|trust/<ods>|icb/<ods>|region/<slug>",
+		Use:   "token --org force/<id>|trust/<ods>|icb/<ods>|region/<slug>|national/<slug>",
 		Short: "Create a bearer token for an organisation and print the credentials-file entry",
 		Long: `Create a random bearer token. The token is printed once, for the organisation;
 the hub keeps only its SHA-256, in the credentials file entry printed after it.`,
@@ -92,7 +92,7 @@ the hub keeps only its SHA-256, in the credentials file entry printed after it.`
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&org, "org", "", "organisation: force/<data.police.uk id>, trust/<ODS code>, icb/<ODS code> or region/<slug>")
+	cmd.Flags().StringVar(&org, "org", "", "organisation: force/<data.police.uk id>, trust/<ODS code>, icb/<ODS code>, region/<slug> or national/<slug>")
 	_ = cmd.MarkFlagRequired("org")
 	return cmd
 }

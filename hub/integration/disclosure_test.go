@@ -14,6 +14,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/measures/disclosure"
 	"github.com/pathwayhub/pathwayhub/hub/measures/funnel"
 	"github.com/pathwayhub/pathwayhub/hub/measures/spc"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
@@ -59,8 +60,9 @@ const nationalAgreement = `agreements:
 // Medians must come from groups over the threshold, in whole minutes.
 //
 // The data is simulated at a twentieth of real volumes, so many cells are
-// small, for every aggregate recipient of the London agreements and of a
-// generated national one. The true counts, for judging the attack, come
+// small, for every aggregate recipient of the London agreements, of a
+// generated national one and of the example national agreement (whose two
+// national leads see the data by region). The true counts, for judging the attack, come
 // from the measures' own SQL on the raw tables.
 func TestRecipientCannotRecoverSuppressedCounts(t *testing.T) {
 	t.Parallel()
@@ -75,6 +77,14 @@ func TestRecipientCannotRecoverSuppressedCounts(t *testing.T) {
 		}
 	}
 	if err := os.WriteFile(filepath.Join(dir, "national.yaml"), []byte(nationalAgreement), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The example national agreement: two national leads, by region.
+	raw, err := os.ReadFile(filepath.Join(apptest.AllExampleAgreements(t), "national", "national-rcrp.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "national-rcrp.yaml"), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	creds := &auth.Credentials{}
@@ -120,6 +130,7 @@ func TestRecipientCannotRecoverSuppressedCounts(t *testing.T) {
 	recipients := map[string]string{ // recipient → its organisation
 		"london_regional_lead": "region/london", nclRecipient: "icb/QMJ", nelRecipient: "icb/QMF",
 		"btp_national_analysts": "force/btp", "national_analysts": "region/england",
+		"npcc_mh_lead": "national/npcc", "nhse_mh_crisis": "national/nhs-england",
 	}
 	for r, org := range recipients {
 		a := readShare(t, h, r)
@@ -320,7 +331,22 @@ func (v *shareView) underived() []string {
 			}
 			continue
 		}
-		res, err := funnel.Analyse(units, funnel.Options{Kind: funnel.Proportion, Adjust: len(units) >= share.MinFunnelAdjustUnits,
+		kind := funnelKind(v.catalogue[rs[0].measure].kind)
+		if kind == funnel.RatioOfCounts && !slices.ContainsFunc(units, func(u funnel.Unit) bool { return u.Numerator > 0 }) {
+			units = nil // no pooled rate: no plot
+		}
+		if len(units) < disclosure.MinFunnelUnits {
+			units = nil // too few units shown: no plot
+		}
+		if len(units) == 0 {
+			for _, r := range rs {
+				if r.target != nil || r.lo95 != nil {
+					out = append(out, fmt.Sprintf("funnel %s: a target or limits with no events published", k))
+				}
+			}
+			continue
+		}
+		res, err := funnel.Analyse(units, funnel.Options{Kind: kind, Adjust: len(units) >= share.MinFunnelAdjustUnits,
 			Multiplier: v.catalogue[rs[0].measure].multiplier})
 		if err != nil {
 			out = append(out, fmt.Sprintf("funnel %s: %v", k, err))
@@ -519,7 +545,7 @@ func invertLimits(r shareRow, mult float64) (float64, bool) {
 	if r.lo998 == nil || r.up998 == nil || r.target == nil {
 		return 0, false
 	}
-	res := funnel.Result{Kind: funnel.Proportion, Multiplier: mult, Target: *r.target / mult, Adjusted: r.adjusted}
+	res := funnel.Result{Kind: funnelKind(r.kind), Multiplier: mult, Target: *r.target / mult, Adjusted: r.adjusted}
 	if r.phi != nil {
 		res.Phi = *r.phi
 	}
@@ -533,7 +559,10 @@ func invertLimits(r shareRow, mult float64) (float64, bool) {
 			found = append(found, n)
 		}
 	}
-	return found[0], len(found) == 1
+	if len(found) != 1 {
+		return 0, false
+	}
+	return found[0], true
 }
 
 // badMedians lists medians shown for groups under the threshold or finer
@@ -579,7 +608,11 @@ func trueCells(t *testing.T, h *hub, recipient, org string, cutoff time.Time) ma
 		if !ok {
 			continue
 		}
-		q, err := m.Query(h.info.Database, measures.DefaultThresholds(), measures.Scope{Forces: g.Forces, Regions: g.Regions, LADs: g.LADs}, from, to)
+		query := m.QueryFrom
+		if g.Role == policy.RoleNationalLead {
+			query = m.QueryByRegion
+		}
+		q, err := query(h.info.Database, "", measures.DefaultThresholds(), measures.Scope{Forces: g.Forces, Regions: g.Regions, LADs: g.LADs}, from, to)
 		if err != nil {
 			continue // not defined for this scope; not published either
 		}
@@ -599,4 +632,13 @@ func trueCells(t *testing.T, h *hub, recipient, org string, cutoff time.Time) ma
 		rows.Close()
 	}
 	return out
+}
+
+// funnelKind is how the hub plots a measure of the catalogue kind on a
+// funnel: a rate as a ratio of counts, a proportion as such.
+func funnelKind(kind string) funnel.Kind {
+	if kind == "rate" {
+		return funnel.RatioOfCounts
+	}
+	return funnel.Proportion
 }

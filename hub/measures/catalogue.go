@@ -80,15 +80,17 @@ func s136Detentions() Measure {
 func detentionRate() Measure {
 	pops := ForcePopulations()
 	s := countOf("detained", isS136)
-	s.denominator = forceLookup(pops)
+	// By force, the force area's residents; by region (QueryByRegion), the
+	// region's. The codes cannot be mistaken for one another.
+	s.denominator = forceLookup(mergeMaps(pops, regionPopulations()))
 	s.perForce = slices.Sorted(maps.Keys(pops))
 	return Measure{
 		ID:    "detention_rate",
 		Title: "Section 136 detention rate",
-		Definition: "Section 136 detentions in the month per 100,000 residents of the force area: " +
-			"detentions ÷ residents × 100,000. Territorial forces only: British Transport Police polices the " +
-			"railway, not a resident population, and is left out. Residents: " + PopulationSource + ".",
-		Unit: "per 100,000 residents", Kind: Rate, Direction: Neutral, Multiplier: 100_000, Grain: grainForceMonth,
+		Definition: "Section 136 detentions in the month per 100,000 residents of the force area (of the region, " +
+			"where regions are compared): detentions ÷ residents × 100,000. Territorial forces only: British Transport " +
+			"Police polices the railway, not a resident population, and is left out. Residents: " + PopulationSource + ".",
+		Unit: "per 100,000 residents", Kind: Rate, Direction: Neutral, Multiplier: 100_000, Funnel: true, Grain: grainForceMonth,
 		NumeratorDef:   "s136 detentions with a detention time in the month.",
 		DenominatorDef: "Residents of the force area (Census 2021); only forces with a documented population have rows.",
 		spec:           s,

@@ -61,8 +61,9 @@ type Measure struct {
 	// Multiplier scales numerator / denominator: 100 for a percentage,
 	// 100,000 for a rate per 100,000, 1 otherwise.
 	Multiplier float64
-	// Funnel is true for a proportion compared across forces in funnel
-	// plots.
+	// Funnel is true for a proportion or a rate compared across forces (or
+	// regions) in funnel plots: a proportion as such, a rate as a ratio of
+	// counts (events over residents) around the pooled rate.
 	Funnel bool
 	// Grain is the level the SQL yields, e.g. "force × month".
 	Grain string
@@ -159,12 +160,19 @@ func (m Measure) Disclosure() string {
 			"counts and suppressed with either." + stats
 		if m.Funnel {
 			s += " Funnel plots are made from the published counts of the forces shown: the centre is their pooled proportion, and a " +
-				"force whose counts are suppressed has no position or limits."
+				"force whose counts are suppressed has no position or limits, and a month is plotted only when at least three " +
+				"forces' counts are published."
 		}
 		return s
 	case Rate:
-		return "The count is suppressed when small and otherwise rounded; the rate is that rounded count over the published " +
+		s := "The count is suppressed when small and otherwise rounded; the rate is that rounded count over the published " +
 			"population, suppressed with it." + stats
+		if m.Funnel {
+			s += " Funnel plots compare the rates as a ratio of counts (FunnelPlotR's RC, on the log scale) around the pooled " +
+				"rate of the units shown, made from the published counts and populations; a unit whose count is suppressed " +
+				"has no position or limits, and a month is plotted only when at least three units' counts are published."
+		}
+		return s
 	case Median:
 		return "Shown only when the number of observations (itself rounded) is over the threshold, in whole minutes." + stats
 	default:

@@ -54,9 +54,15 @@ func query(ctx context.Context, t *testing.T, conn driver.Conn, db, snapshot, id
 	if err != nil {
 		t.Fatalf("%s: query: %v", id, err)
 	}
+	return runRows(ctx, t, conn, q)
+}
+
+// runRows runs a measure's SQL and returns its rows.
+func runRows(ctx context.Context, t *testing.T, conn driver.Conn, q string) []row {
+	t.Helper()
 	rows, err := conn.Query(ctx, q)
 	if err != nil {
-		t.Fatalf("%s: run: %v\n%s", id, err, q)
+		t.Fatalf("run: %v\n%s", err, q)
 	}
 	defer rows.Close()
 	var out []row
@@ -64,13 +70,13 @@ func query(ctx context.Context, t *testing.T, conn driver.Conn, db, snapshot, id
 		var r row
 		var month time.Time
 		if err := rows.Scan(&r.Force, &month, &r.Num, &r.Den); err != nil {
-			t.Fatalf("%s: scan: %v", id, err)
+			t.Fatalf("scan: %v", err)
 		}
 		r.Month = month.Format(time.DateOnly)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
-		t.Fatalf("%s: rows: %v", id, err)
+		t.Fatalf("rows: %v", err)
 	}
 	return out
 }
@@ -423,7 +429,7 @@ func TestCatalogue(t *testing.T) {
 		if m.Multiplier <= 0 {
 			t.Errorf("%s: multiplier %g", m.ID, m.Multiplier)
 		}
-		if m.Funnel && m.Kind != measures.Proportion && m.Kind != measures.Ratio {
+		if m.Funnel && m.Kind != measures.Proportion && m.Kind != measures.Rate {
 			t.Errorf("%s: funnel plot for a %s", m.ID, m.Kind)
 		}
 		if got, ok := measures.ByID(m.ID); !ok || got.ID != m.ID {

@@ -115,6 +115,26 @@ func (m Measure) Query(db string, th Thresholds, scope Scope, from, to time.Time
 // queries read the same data: the revisions are collapsed once, by
 // Snapshot, rather than once per query.
 func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from, to time.Time) (string, error) {
+	return m.query(db, snapshot, th, scope, from, to, false)
+}
+
+// QueryByRegion is QueryFrom with one row per region and month instead of
+// per force: an incident counts in the region it began in (region_code),
+// British Transport Police's apart, as the unit NationalForce, since it
+// polices the railway across every region. The column is still named
+// force_id. A rate is over the region's residents (Regions), and leaves
+// British Transport Police out as it does by force. The submission
+// measures, which have no place, and the ratios of a force's groups to its
+// own population are not defined by region: an error wrapping
+// ErrScopeNotSupported.
+func (m Measure) QueryByRegion(db, snapshot string, th Thresholds, scope Scope, from, to time.Time) (string, error) {
+	if m.spec.from == fromSubmissions || m.spec.expectedPerCount != nil {
+		return "", fmt.Errorf("measures: %s: not defined per region: %w", m.ID, ErrScopeNotSupported)
+	}
+	return m.query(db, snapshot, th, scope, from, to, true)
+}
+
+func (m Measure) query(db, snapshot string, th Thresholds, scope Scope, from, to time.Time, byRegion bool) (string, error) {
 	if m.spec.aggs == nil {
 		return "", fmt.Errorf("measures: %q is not a catalogue measure", m.ID)
 	}
@@ -135,15 +155,19 @@ func (m Measure) QueryFrom(db, snapshot string, th Thresholds, scope Scope, from
 		return "", fmt.Errorf("measures: %s: populations are held per force area, not per district: %w", m.ID, ErrScopeNotSupported)
 	}
 	var grouped string
+	unit := "force_id"
 	switch m.spec.from {
 	case fromIncidents:
-		grouped = m.incidentsGrouped(src, th, scope, from, to)
+		if byRegion {
+			unit = "unit AS force_id"
+		}
+		grouped = m.incidentsGrouped(src, th, scope, from, to, byRegion)
 	case fromSubmissions:
 		grouped = m.submissionsGrouped(src, th, scope, from, to)
 	default:
 		return "", fmt.Errorf("measures: %s: unknown source %d", m.ID, m.spec.from)
 	}
-	return "SELECT force_id, month, toFloat64(" + m.spec.numerator + ") AS numerator, toFloat64(" +
+	return "SELECT " + unit + ", month, toFloat64(" + m.spec.numerator + ") AS numerator, toFloat64(" +
 		m.spec.denominator + ") AS denominator\nFROM (\n" + grouped + "\n)\nORDER BY force_id, month", nil
 }
 
@@ -171,13 +195,14 @@ func newSources(db, snapshot string) (sources, error) {
 }
 
 // incidentsGrouped is the per force × month aggregation over the current
-// incidents, joined as the measure needs. FINAL is applied in the innermost
+// incidents, joined as the measure needs (per unit × month, byRegion; see
+// QueryByRegion). FINAL is applied in the innermost
 // subquery, which filters on nothing but the sorting key, so that no
 // condition on a non-key column can be evaluated before the revisions are
 // collapsed. A snapshot has no revisions to collapse and is sorted by
 // region, force and district, so there the innermost read takes the whole
 // scope and reads only its part of the table.
-func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time) string {
+func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from, to time.Time, byRegion bool) string {
 	cols := m.columns(th)
 	if src.collapsed {
 		// The snapshot has no incident_ref: it joined the health updates
@@ -207,15 +232,23 @@ func (m Measure) incidentsGrouped(src sources, th Thresholds, scope Scope, from,
 	conds := []string{"status != 'withdrawn'"}
 	conds = append(conds, timeConds(m.spec.when, from, to)...)
 	conds = append(conds, scope.conditions()...)
-	if m.spec.perForce != nil {
+	switch {
+	case m.spec.perForce != nil && byRegion:
+		// Every region's population is known; the railway has none.
+		conds = append(conds, "force_id != '"+NationalForce+"'")
+	case m.spec.perForce != nil:
 		conds = append(conds, inList("force_id", m.spec.perForce))
 	}
 	conds = append(conds, "("+m.spec.where(th)+")")
 	if m.spec.history {
 		inner = m.withHistory(src, cols, inner, conds, from, to)
 	}
-	return "SELECT force_id, toStartOfMonth(assumeNotNull(" + m.spec.when + "), 'UTC') AS month, " + m.spec.aggs(th) +
-		"\nFROM (" + inner + ")\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY force_id, month"
+	unit, group := "force_id", "force_id"
+	if byRegion {
+		unit, group = regionUnit+" AS unit", "unit"
+	}
+	return "SELECT " + unit + ", toStartOfMonth(assumeNotNull(" + m.spec.when + "), 'UTC') AS month, " + m.spec.aggs(th) +
+		"\nFROM (" + inner + ")\nWHERE " + strings.Join(conds, "\n  AND ") + "\nGROUP BY " + group + ", month"
 }
 
 // withHistory joins each detention the measure counts with the person's

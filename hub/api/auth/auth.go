@@ -31,6 +31,9 @@ const (
 	// KindRegion is a regional body, such as a regional RCRP lead, named by a
 	// lower-case slug, e.g. "region/london".
 	KindRegion Kind = "region"
+	// KindNational is a national body, such as the NPCC's mental-health
+	// lead or NHS England, named by a lower-case slug, e.g. "national/npcc".
+	KindNational Kind = "national"
 )
 
 // Org is an authenticated organisation.
@@ -51,12 +54,12 @@ var (
 	hashPattern    = regexp.MustCompile(`^[0-9a-f]{64}$`)
 )
 
-// ParseOrg parses "force/<id>", "trust/<ods code>", "icb/<ods code>" or
-// "region/<slug>".
+// ParseOrg parses "force/<id>", "trust/<ods code>", "icb/<ods code>",
+// "region/<slug>" or "national/<slug>".
 func ParseOrg(s string) (Org, error) {
 	kind, id, ok := strings.Cut(s, "/")
 	if !ok {
-		return Org{}, fmt.Errorf("auth: org %q: want force/<id>, trust/<ods code>, icb/<ods code> or region/<slug>", s)
+		return Org{}, fmt.Errorf("auth: org %q: want force/<id>, trust/<ods code>, icb/<ods code>, region/<slug> or national/<slug>", s)
 	}
 	switch Kind(kind) {
 	case KindForce:
@@ -67,12 +70,12 @@ func ParseOrg(s string) (Org, error) {
 		if !trustIDPattern.MatchString(id) {
 			return Org{}, fmt.Errorf("auth: org %q: %s id must be an ODS code of 3 to 6 capitals or digits", s, kind)
 		}
-	case KindRegion:
+	case KindRegion, KindNational:
 		if !forceIDPattern.MatchString(id) {
-			return Org{}, fmt.Errorf("auth: org %q: region id must be lower-case letters, digits and hyphens", s)
+			return Org{}, fmt.Errorf("auth: org %q: %s id must be lower-case letters, digits and hyphens", s, kind)
 		}
 	default:
-		return Org{}, fmt.Errorf("auth: org %q: kind must be force, trust, icb or region", s)
+		return Org{}, fmt.Errorf("auth: org %q: kind must be force, trust, icb, region or national", s)
 	}
 	return Org{Kind: Kind(kind), ID: id}, nil
 }

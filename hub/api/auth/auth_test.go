@@ -39,7 +39,7 @@ func TestParseErrorsNameTheEntry(t *testing.T) {
 	hash := auth.HashToken("x")
 	cases := map[string]string{
 		"credentials:\n  - org: force/BTP\n    token_sha256: " + hash + "\n":                                                     "credentials[0].org",
-		"credentials:\n  - org: police/btp\n    token_sha256: " + hash + "\n":                                                    "kind must be force, trust, icb or region",
+		"credentials:\n  - org: police/btp\n    token_sha256: " + hash + "\n":                                                    "kind must be force, trust, icb, region or national",
 		"credentials:\n  - org: force/btp\n    token_sha256: abc\n":                                                              "credentials[0].token_sha256",
 		"credentials:\n  - org: force/btp\n    token_sha256: " + hash + "\n  - org: force/met\n    token_sha256: " + hash + "\n": "duplicate",
 		"credentials:\n  - org: force/btp\n    token: secret\n":                                                                  "field token not found",

@@ -22,11 +22,18 @@ import (
 // agreements shipped in policy/agreements/london.
 func ExampleAgreements(t testing.TB) string {
 	t.Helper()
+	return filepath.Join(AllExampleAgreements(t), "london")
+}
+
+// AllExampleAgreements returns policy/agreements: the London agreements
+// and the national one (a national lead's comparison of regions).
+func AllExampleAgreements(t testing.TB) string {
+	t.Helper()
 	_, file, _, ok := runtime.Caller(0)
 	if !ok {
 		t.Fatal("apptest: cannot locate the source tree")
 	}
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "policy", "agreements", "london")
+	return filepath.Join(filepath.Dir(file), "..", "..", "..", "policy", "agreements")
 }
 
 // Option changes how a test hub starts.

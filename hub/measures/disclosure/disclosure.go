@@ -48,6 +48,14 @@ const (
 	MaxCount = 1 << 53
 )
 
+// MinFunnelUnits is the fewest units (forces or regions) whose counts are
+// published in a month for that month's funnel plot to be drawn at all
+// (its target, limits and positions). With one unit the centre is that
+// unit's own value; with two, each unit's place mirrors the other's; and
+// beside so few, a suppressed unit's count is bounded by little more than
+// the rounding of the others' around the pooled figure.
+const MinFunnelUnits = 3
+
 // Rule is one disclosure-control rule, as set by a data-sharing agreement.
 type Rule struct {
 	// Threshold is the largest count suppressed: counts 1..Threshold are

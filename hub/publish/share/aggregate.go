@@ -36,6 +36,11 @@ type cell struct {
 // and assurance per series), funnel (each force's position per month) and
 // catalogue (what every measure means), and, with the feed measures,
 // feed_rejections (the rules the forces' rejected records broke).
+//
+// A national lead's measures are by region, not by force
+// (measures.QueryByRegion): the column force_id then holds the unit, a
+// region's ONS code or measures.NationalForce, and a units table names
+// each with its residents. Measures not defined by region are left out.
 func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Publication) ([]table, error) {
 	rule := disclosure.Rule{Threshold: g.Threshold, Base: g.Rounding}
 	if err := rule.Validate(); err != nil {
@@ -45,13 +50,14 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 	from := to.AddDate(0, -p.opts.Months, 0)
 	pub.DataCutoff = to
 	scope := measures.Scope{Forces: g.Forces, Regions: g.Regions, LADs: g.LADs}
+	byRegion := g.Role == policy.RoleNationalLead
 	tabs := aggregateSchema()
 	for _, id := range g.Measures {
 		m, ok := measures.ByID(id)
 		if !ok {
 			return nil, fmt.Errorf("share: recipient %s: agreement names unknown measure %q", g.Recipient, id)
 		}
-		cells, err := p.measureCells(ctx, m, scope, from, to)
+		cells, err := p.measureCells(ctx, m, scope, from, to, byRegion)
 		if errors.Is(err, measures.ErrScopeNotSupported) {
 			// e.g. a rate per resident for a scope of districts: populations
 			// are held per force area, so the measure is not published here.
@@ -83,6 +89,9 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 			tabs.funnel.rows = append(tabs.funnel.rows, rows...)
 		}
 		tabs.catalogue.rows = append(tabs.catalogue.rows, catalogueRow(m))
+	}
+	if byRegion {
+		return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, unitsTable()}, nil
 	}
 	if slices.Contains(g.Measures, "feed_timeliness") || slices.Contains(g.Measures, "feed_completeness") {
 		rows, err := p.rejectionRows(ctx, rule, scope, from, to)
@@ -139,9 +148,14 @@ func (p *Publisher) rejectionRows(ctx context.Context, r disclosure.Rule, scope 
 	return out, rows.Err()
 }
 
-// measureCells runs a measure's SQL on the raw tables.
-func (p *Publisher) measureCells(ctx context.Context, m measures.Measure, scope measures.Scope, from, to time.Time) ([]cell, error) {
-	q, err := m.QueryFrom(p.opts.Database, p.snapshot, p.opts.Thresholds, scope, from, to)
+// measureCells runs a measure's SQL on the raw tables, by force or by
+// region.
+func (p *Publisher) measureCells(ctx context.Context, m measures.Measure, scope measures.Scope, from, to time.Time, byRegion bool) ([]cell, error) {
+	query := m.QueryFrom
+	if byRegion {
+		query = m.QueryByRegion
+	}
+	q, err := query(p.opts.Database, p.snapshot, p.opts.Thresholds, scope, from, to)
 	if err != nil {
 		return nil, fmt.Errorf("share: %s: %w", m.ID, err)
 	}
@@ -361,9 +375,21 @@ func funnelRows(m measures.Measure, r disclosure.Rule, th measures.Thresholds, c
 		}
 		placed := map[string]funnel.UnitResult{}
 		var res funnel.Result
+		kind := funnel.Proportion
+		if m.Kind == measures.Rate {
+			// A rate is a count over residents: FunnelPlotR's ratio of
+			// counts, around the pooled rate of the units shown.
+			kind = funnel.RatioOfCounts
+			if !anyEvents(units) {
+				units = nil // no pooled rate to compare with
+			}
+		}
+		if len(units) < disclosure.MinFunnelUnits {
+			units = nil
+		}
 		if len(units) > 0 {
 			var err error
-			res, err = funnel.Analyse(units, funnel.Options{Kind: funnel.Proportion, Adjust: len(units) >= MinFunnelAdjustUnits, Multiplier: m.Multiplier})
+			res, err = funnel.Analyse(units, funnel.Options{Kind: kind, Adjust: len(units) >= MinFunnelAdjustUnits, Multiplier: m.Multiplier})
 			if err != nil {
 				return nil, err
 			}
@@ -375,7 +401,15 @@ func funnelRows(m measures.Measure, r disclosure.Rule, th measures.Thresholds, c
 			pubd := pubs[force]
 			u, ok := placed[force]
 			if !ok || len(units) == 0 {
-				rows = append(rows, []any{m.ID, mo, force, pubd.value, pubd.numerator, pubd.denominator, flag(pubd.suppressed),
+				// Not on the plot: nor are its counts in the funnel table.
+				// Its denominator beside the pooled target would only invite
+				// the guess "the pooled rate times it"; where the numerator
+				// is published, so is the point, and the row keeps both.
+				num, den := pubd.numerator, pubd.denominator
+				if !pubd.shown() {
+					num, den = none, none
+				}
+				rows = append(rows, []any{m.ID, mo, force, pubd.value, num, den, flag(pubd.suppressed),
 					finiteOrNil(len(units) > 0, res.Centre()), none, none, none, none, "suppressed", "suppressed", finiteOrNil(len(units) > 0, res.Phi),
 					finiteOrNil(len(units) > 0, res.Tau2), flag(res.Adjusted)})
 				continue
@@ -387,6 +421,25 @@ func funnelRows(m measures.Measure, r disclosure.Rule, th measures.Thresholds, c
 		}
 	}
 	return rows, nil
+}
+
+// anyEvents reports whether any unit has a numerator above zero.
+func anyEvents(units []funnel.Unit) bool {
+	return slices.ContainsFunc(units, func(u funnel.Unit) bool { return u.Numerator > 0 })
+}
+
+// unitsTable names the units of a comparison of regions: each region's ONS
+// code, name and residents, and British Transport Police, which has none.
+func unitsTable() table {
+	t := table{name: "units", orderBy: "unit", columns: []column{
+		{"unit", "String"}, {"name", "String"}, {"kind", "String"}, {"population", "Nullable(Float64)"},
+	}}
+	for _, r := range measures.Regions() {
+		pop := r.Population
+		t.rows = append(t.rows, []any{r.Code, r.Name, "region", &pop})
+	}
+	t.rows = append(t.rows, []any{measures.NationalForce, measures.UnitName(measures.NationalForce), "national force", (*float64)(nil)})
+	return t
 }
 
 // finiteOrNil is finite(v) when ok, else nil.

@@ -25,6 +25,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/app/apptest"
+	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
 	"github.com/pathwayhub/pathwayhub/hub/store/chserver"
@@ -50,6 +51,7 @@ const (
 	nclToken    = "token-icb-ncl" // icb/QMJ: ncl_icb, export allowed
 	nelToken    = "token-icb-nel" // icb/QMF: nel_icb, no export
 	londonToken = "token-region-london"
+	npccToken   = "token-national-npcc" // national/npcc: npcc_mh_lead, by region
 )
 
 // simulatedMonths of history are submitted for each force.
@@ -75,7 +77,7 @@ func startFixture(t *testing.T) *fixture {
 	}
 	now := time.Now().UTC()
 	end := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
-	agreements, err := policy.LoadAgreements(apptest.ExampleAgreements(t), measures.IDs())
+	agreements, err := policy.LoadAgreements(apptest.AllExampleAgreements(t), measures.IDs())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +92,7 @@ func startFixture(t *testing.T) *fixture {
 	creds.Add(nclToken, auth.Org{Kind: auth.KindICB, ID: "QMJ"})
 	creds.Add(nelToken, auth.Org{Kind: auth.KindICB, ID: "QMF"})
 	creds.Add(londonToken, auth.Org{Kind: auth.KindRegion, ID: "london"})
+	creds.Add(npccToken, auth.Org{Kind: auth.KindNational, ID: "npcc"})
 	histories := map[string]simulate.Records{}
 	for _, force := range simulate.Forces() {
 		creds.Add("token-"+force, auth.Org{Kind: auth.KindForce, ID: force})
@@ -109,7 +112,7 @@ func startFixture(t *testing.T) *fixture {
 			}
 		}
 	}
-	f.info = apptest.Start(t, srv.Addr(), creds)
+	f.info = apptest.Start(t, srv.Addr(), creds, apptest.WithConfig(func(c *config.Config) { c.Agreements = apptest.AllExampleAgreements(t) }))
 	ctx := t.Context()
 	for _, force := range simulate.Forces() {
 		h := histories[force]
@@ -189,6 +192,10 @@ func TestEvidence(t *testing.T) {
 		t.Parallel()
 		testPageScope(t, f)
 	})
+	t.Run("a national lead's page compares regions", func(t *testing.T) {
+		t.Parallel()
+		testNationalPage(t, f)
+	})
 	t.Run("no count from 1 to the threshold is shown", func(t *testing.T) {
 		t.Parallel()
 		testNoSmallCounts(t, f)
@@ -216,10 +223,51 @@ func TestEvidence(t *testing.T) {
 }
 
 var (
-	figureID  = regexp.MustCompile(`<figure id="spc-([a-z0-9_]+)-([a-z0-9-]+)">`)
-	sectionID = regexp.MustCompile(`<section class="measure" aria-labelledby="([a-z0-9_]+)">`)
-	countCell = regexp.MustCompile(`<td class="(?:suppressed )?count">([^<]*(?:<abbr[^>]*>\[c\]</abbr>)?)</td>`)
+	figureID = regexp.MustCompile(`<figure id="spc-([a-z0-9_]+)-([a-z0-9-]+)">`)
+	// unitFigureID also matches regions' ONS codes.
+	unitFigureID = regexp.MustCompile(`<figure id="spc-([a-z0-9_]+)-([A-Za-z0-9-]+)">`)
+	sectionID    = regexp.MustCompile(`<section class="measure" aria-labelledby="([a-z0-9_]+)">`)
+	countCell    = regexp.MustCompile(`<td class="(?:suppressed )?count">([^<]*(?:<abbr[^>]*>\[c\]</abbr>)?)</td>`)
 )
+
+// testNationalPage: the national lead's page is by region: its columns
+// and charts are regions (London, where the simulated forces' incidents
+// began) and British Transport Police apart, never the territorial forces,
+// and its method says how an incident is placed.
+func testNationalPage(t *testing.T, f *fixture) {
+	resp, body := f.get(t, "/evidence/npcc_mh_lead", npccToken)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /evidence/npcc_mh_lead: %s\n%s", resp.Status, body)
+	}
+	page := string(body)
+	charted := map[string]bool{}
+	for _, m := range unitFigureID.FindAllStringSubmatch(page, -1) {
+		charted[m[2]] = true
+	}
+	for unit := range charted {
+		if unit != "btp" && !strings.HasPrefix(unit, "E12") && !strings.HasPrefix(unit, "W92") {
+			t.Errorf("the national lead's page charts %s, which is not a region", unit)
+		}
+	}
+	if !charted["E12000007"] || !charted["btp"] {
+		t.Errorf("the national lead's page charts %v; want London (E12000007) and British Transport Police", charted)
+	}
+	for _, want := range []string{"by measure and region", "Statistical process control by region", "<th scope=\"col\">London</th>",
+		"<th scope=\"col\">British Transport Police</th>", "the region where it\nbegan", "national-rcrp"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the national lead's page lacks %q", want)
+		}
+	}
+	for _, force := range []string{"Metropolitan Police Service", "City of London Police", `id="feed_timeliness"`, `id="ethnic_disparity"`} {
+		if strings.Contains(page, force) {
+			t.Errorf("the national lead's page shows %q", force)
+		}
+	}
+	// A commissioner may not read it.
+	if resp, _ := f.get(t, "/evidence/npcc_mh_lead", nclToken); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an ICB reading the national lead's evidence: %s", resp.Status)
+	}
+}
 
 func testPageScope(t *testing.T, f *fixture) {
 	resp, body := f.get(t, "/evidence/ncl_icb", nclToken)

@@ -9,11 +9,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pathwayhub/pathwayhub/hub/measures"
 	"github.com/pathwayhub/pathwayhub/hub/measures/funnel"
 	"github.com/pathwayhub/pathwayhub/hub/web/chart"
+	"github.com/pathwayhub/pathwayhub/policy"
 )
 
-// forceName returns a force's name for people, or its id when unknown.
+// forceName returns a unit's name for people: a force's, or in a national
+// lead's comparison of regions a region's (measures.UnitName); else its id.
 func forceName(id string) string {
 	switch id {
 	case "btp":
@@ -23,16 +26,19 @@ func forceName(id string) string {
 	case "city-of-london":
 		return "City of London Police"
 	default:
-		return id
+		return measures.UnitName(id)
 	}
 }
 
 // page is what the page template renders.
 type page struct {
-	Report   Report
-	Title    string
-	Period   string
-	Forces   []string
+	Report Report
+	Title  string
+	Period string
+	Forces []string
+	// Unit is what the columns are: "force", or "region" in a national
+	// lead's comparison of regions.
+	Unit     string
 	Matrix   []matrixRow
 	Sections []section
 	// PackURL is the pack download link, when packs may be made from the
@@ -90,6 +96,10 @@ func newPage(r Report, packURL string) page {
 		Title:   "Evidence for " + r.Recipient,
 		Period:  r.From.Format("January 2006") + " to " + r.To.Format("January 2006"),
 		PackURL: packURL,
+		Unit:    "force",
+	}
+	if r.Provenance.Role == policy.RoleNationalLead {
+		p.Unit = "region"
 	}
 	seen := map[string]bool{}
 	for _, m := range r.Measures {

@@ -249,7 +249,7 @@ type ReadGrant struct {
 	Agreement string `protobuf:"bytes,1,opt,name=agreement,proto3" json:"agreement,omitempty"`
 	// The recipient's id; its shared data is in the ClickHouse database share_<recipient>.
 	Recipient string `protobuf:"bytes,2,opt,name=recipient,proto3" json:"recipient,omitempty"`
-	// The recipient's role: regional_lead, commissioner, force_supervisor or force_analyst.
+	// The recipient's role: regional_lead, national_lead, commissioner, force_supervisor or force_analyst.
 	Role string `protobuf:"bytes,3,opt,name=role,proto3" json:"role,omitempty"`
 	// The purpose the agreement states for this recipient.
 	Purpose string `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
