@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"time"
 
@@ -30,6 +31,14 @@ func (c *Credentials) Watch(ctx context.Context, path string, reloaded func(erro
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		return fmt.Errorf("auth: watch: %w", err)
 	}
+	// A change made after the credentials were loaded but before the watch
+	// was added raised no event: compare what is on disk now.
+	if next, err := Load(abs); err != nil {
+		reloaded(err)
+	} else if !c.equal(next) {
+		c.Replace(next)
+		reloaded(nil)
+	}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -52,4 +61,14 @@ func (c *Credentials) Watch(ctx context.Context, path string, reloaded func(erro
 			reloaded(c.Reload(abs))
 		}
 	}
+}
+
+// equal reports whether c and o hold the same credentials.
+func (c *Credentials) equal(o *Credentials) bool {
+	o.mu.RLock()
+	theirs := o.byHash
+	o.mu.RUnlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return maps.Equal(c.byHash, theirs)
 }
