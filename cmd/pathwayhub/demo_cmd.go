@@ -33,9 +33,13 @@ incidents opening, updating and closing until Ctrl-C (or --live-for).
 
 With --cluster it runs on a local ClickHouse cluster instead (ZooKeeper
 from Debian's zookeeper package and two ClickHouse replicas of one shard,
-under <data-dir>/cluster) with two hubs, each on its own replica and failing
-over to the other; the history goes half through each, and the hub that
-holds the publishing lease publishes a copy of every share on both replicas.`,
+under <data-dir>/cluster) with two hubs, each its own process (this program's
+serve, under <data-dir>/hub1 and hub2, logging to hub.log there) on its own
+replica and failing over to the other. It prints the process id of ZooKeeper,
+of each ClickHouse server and of each hub, so that any of them can be killed
+(kill -9) while the demo runs. The history goes half through each hub, and
+the hub that holds the publishing lease publishes a copy of every share on
+both replicas.`,
 		Args: cobra.NoArgs,
 	}
 	loader := config.RegisterFlags(cmd.Flags())

@@ -53,8 +53,12 @@ type Options struct {
 	// Progress shows progress bars.
 	Progress bool
 	// Cluster runs the demo on a local ClickHouse cluster (ZooKeeper and
-	// two replicas, under the data directory) with two hubs.
+	// two replicas, under the data directory) with two hubs, each its own
+	// process, so that either can be killed.
 	Cluster bool
+	// HubCommand is the command that runs a hub on the cluster, before
+	// "serve" and its flags; empty means this program.
+	HubCommand []string
 }
 
 // Run runs the demo until ctx ends (or LiveFor passes).
@@ -96,6 +100,7 @@ func Run(ctx context.Context, opts Options) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var info app.Info
+	var historyIn time.Time // on the cluster: when the history was in
 	var hubsDone []chan error
 	defer func() {
 		// On an early return, the hubs stop before the demo does; their
@@ -109,7 +114,7 @@ func Run(ctx context.Context, opts Options) error {
 	}()
 	if opts.Cluster {
 		var infos []app.Info
-		if infos, hubsDone, err = startClusterHubs(ctx, opts, creds); err != nil {
+		if infos, hubsDone, err = startClusterHubs(ctx, opts, filepath.Join(dir, "credentials.yaml")); err != nil {
 			return err
 		}
 		// Half the forces through each hub; the lease holder publishes.
@@ -125,6 +130,9 @@ func Run(ctx context.Context, opts Options) error {
 				return err
 			}
 		}
+		// The lease holder publishes a few seconds after the last batch
+		// stored: what it publishes from here on covers the history.
+		historyIn = time.Now().UTC().Truncate(time.Second)
 		if info, err = leaseHolder(ctx, out, infos, opts.Config.ClickHouse.Database); err != nil {
 			return err
 		}
@@ -141,7 +149,7 @@ func Run(ctx context.Context, opts Options) error {
 		err = printStats(ctx, out, info)
 	}
 	if err == nil {
-		err = publishShares(ctx, out, info)
+		err = publishShares(ctx, out, info, historyIn)
 	}
 	if err == nil {
 		var where string
@@ -195,7 +203,10 @@ func startHub(ctx context.Context, cfg config.Config, logger *slog.Logger, creds
 func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[string]string, histories map[string]simulate.Records) error {
 	out := opts.Out
 	for _, force := range simulate.Forces() {
-		h := histories[force]
+		h, ok := histories[force]
+		if !ok {
+			continue // another hub's part, on the cluster
+		}
 		bar := client.NewProgressBar(os.Stderr, len(h.Incidents), fmt.Sprintf("%-15s incidents", force), opts.Progress)
 		c := client.New(client.Options{URL: info.URL, Token: tokens["force/"+force], Progress: func(done int) { _ = bar.Set(done) }})
 		sum, err := c.SubmitIncidents(ctx, h.Incidents)
@@ -293,7 +304,7 @@ func printWhereToLook(out io.Writer, info app.Info, dir string) {
 	fmt.Fprintf(out, `
 Where to look:
   metrics:      curl -s %[11]s/metrics | grep pathwayhub_ingest   (operators only; its own listener)
-  counts:       go run ./cmd/pathwayhub stats --data-dir %[12]s --database %[3]s   (the managed ClickHouse at %[2]s, its password kept there)
+  counts:       %[13]s
   reflection:   grpcurl -plaintext %[4]s list
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)
@@ -305,7 +316,16 @@ Where to look:
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
 		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), usersAt(info), info.PasswordsFile,
-		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir))
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir), countsCommand(info, dir))
+}
+
+// countsCommand is how to read the counts per force and month again.
+func countsCommand(info app.Info, dir string) string {
+	if info.UsersNode != "" { // on the cluster
+		return fmt.Sprintf("go run ./cmd/pathwayhub stats --clickhouse %s --database %s   (either replica; the local cluster's default user has no password)", info.ClickHouseAddr, info.Database)
+	}
+	return fmt.Sprintf("go run ./cmd/pathwayhub stats --data-dir %s --database %s   (the managed ClickHouse at %s, its password kept there)",
+		filepath.Dir(dir), info.Database, info.ClickHouseAddr)
 }
 
 // usersAt says where the recipients' users are: the users.d file, or on a
@@ -438,13 +458,26 @@ func recipientOrgs(dir string) ([]auth.Org, error) {
 }
 
 // publishShares publishes every recipient's share now and reports it, with a
-// taste of what one commissioner sees.
-func publishShares(ctx context.Context, out io.Writer, info app.Info) error {
+// taste of what one commissioner sees. A hub in its own process (on the
+// cluster) publishes by itself a few seconds after the last batch: then
+// the publications it made after historyIn are reported.
+func publishShares(ctx context.Context, out io.Writer, info app.Info, historyIn time.Time) error {
+	if info.Publish == nil {
+		return waitForShares(ctx, out, info, historyIn)
+	}
 	rep, err := info.Publish(ctx)
 	if err != nil {
 		return fmt.Errorf("demo: publish: %w", err)
 	}
 	fmt.Fprintf(out, "\nShares published under the agreements (policy revision %s):\n", info.Policy.Revision())
+	if err := writePublished(out, rep); err != nil {
+		return err
+	}
+	return printCommissionerView(ctx, out, info, rep)
+}
+
+// writePublished writes a table of the shares published (and withdrawn).
+func writePublished(out io.Writer, rep share.Report) error {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "recipient\tagreement\ttables (rows)\tcontent hash")
 	for _, p := range rep.Published {
@@ -461,10 +494,7 @@ func publishShares(ctx context.Context, out io.Writer, info app.Info) error {
 	for _, id := range slices.Sorted(maps.Keys(rep.Withdrawn)) {
 		fmt.Fprintf(tw, "%s\twithdrawn\t%s\t\n", id, strings.Join(rep.Withdrawn[id], "; "))
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	return printCommissionerView(ctx, out, info, rep)
+	return tw.Flush()
 }
 
 // printCommissionerView prints the last months of three measures from the

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"bytes"
 	"log/slog"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,7 +16,7 @@ import (
 
 // runDemo runs the demo briefly (two months of history, a second of live
 // trickle) in a temporary data directory and returns what it said.
-func runDemo(t *testing.T, cluster bool) string {
+func runDemo(t *testing.T, cluster bool, hubCommand ...string) string {
 	t.Helper()
 	cfg := config.Default()
 	cfg.DataDir = t.TempDir()
@@ -25,7 +26,7 @@ func runDemo(t *testing.T, cluster bool) string {
 	var out bytes.Buffer
 	err := demo.Run(t.Context(), demo.Options{
 		Config: cfg, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn})), Out: &out,
-		Months: 2, Seed: 1, LiveFor: time.Second, Speed: 60, Cluster: cluster,
+		Months: 2, Seed: 1, LiveFor: time.Second, Speed: 60, Cluster: cluster, HubCommand: hubCommand,
 	})
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, out.String())
@@ -46,14 +47,20 @@ func TestDemoRuns(t *testing.T) {
 	}
 }
 
-// TestClusterDemoRuns runs `pathwayhub demo --cluster`: two hubs on two
-// replicas, one of them holding the publishing lease.
+// TestClusterDemoRuns runs `pathwayhub demo --cluster`: two hubs, each
+// the pathwayhub command in its own process (so either can be killed), on
+// two replicas; one of them holds the publishing lease and publishes.
 func TestClusterDemoRuns(t *testing.T) {
 	// The statements go to a cluster, which the replay on chDB cannot
-	// have: none is recorded.
+	// have: none is recorded (the hubs' processes inherit this).
 	t.Setenv(sqlrecord.EnvDir, "")
-	out := runDemo(t, true)
-	for _, want := range []string{"Hub 1 is serving", "Hub 2 is serving", "holds the publishing lease", "Shares published", "ncl_icb"} {
+	bin := filepath.Join(t.TempDir(), "pathwayhub")
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, "github.com/pathwayhub/pathwayhub/cmd/pathwayhub").CombinedOutput(); err != nil {
+		t.Fatalf("build the hub: %v\n%s", err, out)
+	}
+	out := runDemo(t, true, bin)
+	for _, want := range []string{"ZooKeeper 127.0.0.1:", "ClickHouse replica 2:", "Hub 1 is serving", "Hub 2 is serving", "(pid ",
+		"holds the publishing lease", "Shares published", "ncl_icb", "What North Central London ICB sees"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the cluster demo did not say %q:\n%s", want, out)
 		}

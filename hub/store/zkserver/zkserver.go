@@ -160,6 +160,9 @@ func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.It
 // Port is the client port.
 func (s *Server) Port() int { return s.port }
 
+// Pid is the server process's id.
+func (s *Server) Pid() int { return s.cmd.Process.Pid }
+
 // Kill stops the server at once (SIGKILL to its process group) and waits
 // for it to exit.
 func (s *Server) Kill() {
