@@ -29,6 +29,7 @@ func startClusterHub(t *testing.T, c *clustertest.Cluster, i int, db, prefix str
 		cfg.ClickHouse.Database, cfg.Shares.Prefix = db, prefix
 		cfg.ClickHouse.Cluster, cfg.ClickHouse.ZooKeeper, cfg.ClickHouse.Failover = clustertest.Name, c.ZooKeeper.Addr(), failover
 		cfg.ClickHouse.ZooKeeperIdentity = c.Identity
+		cfg.ClickHouse.Username, cfg.ClickHouse.Password = c.HubUser, c.HubPassword
 		for _, e := range edit {
 			e(cfg)
 		}

@@ -55,9 +55,9 @@ func startHubProcess(t *testing.T, c *clustertest.Cluster, i int, db string) *ex
 	failover := strings.Join(append(append([]string{}, addrs[i+1:]...), addrs[:i]...), ",")
 	cmd := exec.CommandContext(t.Context(), bin, "serve", "--listen=127.0.0.1:0", "--metrics-listen=127.0.0.1:0",
 		"--clickhouse="+addrs[i], "--clickhouse-failover="+failover, "--clickhouse-cluster="+clustertest.Name,
-		"--zookeeper="+c.ZooKeeper.Addr(), "--clickhouse-database="+db, "--credentials="+creds,
+		"--zookeeper="+c.ZooKeeper.Addr(), "--clickhouse-database="+db, "--credentials="+creds, "--clickhouse-user="+c.HubUser,
 		"--agreements="+apptest.ExampleAgreements(t), "--data-dir="+filepath.Join(dir, "data"), "--log-level=warn")
-	cmd.Env = append(os.Environ(), "PATHWAYHUB_ZOOKEEPER_IDENTITY="+c.Identity)
+	cmd.Env = append(os.Environ(), "PATHWAYHUB_ZOOKEEPER_IDENTITY="+c.Identity, "PATHWAYHUB_CLICKHOUSE_PASSWORD="+c.HubPassword)
 	cmd.Stdout, cmd.Stderr = t.Output(), t.Output()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

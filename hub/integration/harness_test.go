@@ -72,7 +72,7 @@ func startHubWith(t *testing.T, chAddr string, creds *auth.Credentials, opts ...
 		}
 	})
 	h.info = apptest.Start(t, chAddr, creds, opts...)
-	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: h.info.Database})
+	conn, err := chdb.Open(t.Context(), chdb.Options{Addr: chAddr, Database: h.info.Database, Username: h.info.ClickHouseUser, Password: h.info.ClickHousePassword})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,16 @@ func TestClusterMigrationsAndFailover(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	c := clustertest.Start(t, 1, 2, "")
+	// A local user who finds the servers' ports gets nowhere without a
+	// password: neither the default user nor the hub's answers without one.
+	for i, addr := range c.Addrs() {
+		for _, user := range []string{"default", c.HubUser} {
+			if conn, err := chdb.Open(ctx, chdb.Options{Addr: addr, Username: user}); err == nil {
+				_ = conn.Close()
+				t.Errorf("server %d let %s in without a password", i, user)
+			}
+		}
+	}
 	admin := c.Open(t, 0, "default")
 	migs, err := chdb.LoadMigrations(migrations.FS)
 	if err != nil {

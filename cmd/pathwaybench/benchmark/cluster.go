@@ -75,6 +75,7 @@ func runCluster(ctx context.Context, e *env) error {
 		{"two replicas", "replicated", &res.Replicated, func(c *config.Config) {
 			c.ClickHouse.Addr, c.ClickHouse.Failover, c.ClickHouse.Database = addrs[0], addrs[1], "bench_cluster"
 			c.ClickHouse.Cluster, c.ClickHouse.ZooKeeper, c.ClickHouse.ZooKeeperIdentity = cluster.Name, l.ZooKeeper.Addr(), l.Identity
+			c.ClickHouse.Username, c.ClickHouse.Password = l.HubUser, l.HubPassword
 		}},
 	} {
 		cfg := config.Default()

@@ -70,6 +70,7 @@ func startClusterHubs(ctx context.Context, opts Options, credentials string) ([]
 	for i := range 2 {
 		info, done, err := startHubProcess(ctx, opts, command, hubSpec{
 			n: i + 1, addr: addrs[i], failover: addrs[1-i], zookeeper: l.ZooKeeper.Addr(), identity: l.Identity,
+			user: l.HubUser, password: l.HubPassword,
 			credentials: credentials, agreements: agreements,
 		})
 		if err != nil {
@@ -87,6 +88,7 @@ func startClusterHubs(ctx context.Context, opts Options, credentials string) ([]
 type hubSpec struct {
 	n                                   int
 	addr, failover, zookeeper, identity string
+	user, password                      string
 	credentials, agreements             string
 }
 
@@ -111,7 +113,7 @@ func startHubProcess(ctx context.Context, opts Options, command []string, h hubS
 	args := append(slices.Clone(command[1:]), "serve",
 		"--listen=127.0.0.1:"+strconv.Itoa(port), "--metrics-listen=127.0.0.1:"+strconv.Itoa(metrics),
 		"--clickhouse="+h.addr, "--clickhouse-failover="+h.failover, "--clickhouse-cluster="+cluster.Name,
-		"--clickhouse-database="+cfg.ClickHouse.Database, "--clickhouse-user=default", "--zookeeper="+h.zookeeper,
+		"--clickhouse-database="+cfg.ClickHouse.Database, "--clickhouse-user="+h.user, "--zookeeper="+h.zookeeper,
 		"--credentials="+h.credentials, "--agreements="+h.agreements, "--data-dir="+dir, "--log-level="+cfg.LogLevel)
 	logPath := filepath.Join(dir, "hub.log")
 	logFile, err := os.Create(logPath)
@@ -123,7 +125,7 @@ func startHubProcess(ctx context.Context, opts Options, command []string, h hubS
 	// it has not within half a minute).
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 30 * time.Second
-	cmd.Env = append(os.Environ(), "PATHWAYHUB_ZOOKEEPER_IDENTITY="+h.identity, "PATHWAYHUB_CLICKHOUSE_PASSWORD=")
+	cmd.Env = append(os.Environ(), "PATHWAYHUB_ZOOKEEPER_IDENTITY="+h.identity, "PATHWAYHUB_CLICKHOUSE_PASSWORD="+h.password)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		_ = logFile.Close()
@@ -154,7 +156,7 @@ func startHubProcess(ctx context.Context, opts Options, command []string, h hubS
 	}
 	info := app.Info{
 		URL: url, MetricsURL: "http://127.0.0.1:" + strconv.Itoa(metrics),
-		ClickHouseAddr: h.addr, ClickHouseUser: "default", Database: cfg.ClickHouse.Database,
+		ClickHouseAddr: h.addr, ClickHouseUser: h.user, ClickHousePassword: h.password, Database: cfg.ClickHouse.Database,
 		PasswordsFile: filepath.Join(dir, "share-passwords.yaml"), UsersNode: coord.UsersNode(cfg.ClickHouse.Database),
 		SharePrefix: prefix, ZooKeeper: []string{h.zookeeper}, ZooKeeperIdentity: h.identity,
 	}

@@ -322,7 +322,8 @@ Live trickle running: incidents open, update and close in real time. Ctrl-C stop
 // countsCommand is how to read the counts per force and month again.
 func countsCommand(info app.Info, dir string) string {
 	if info.UsersNode != "" { // on the cluster
-		return fmt.Sprintf("go run ./cmd/pathwayhub stats --clickhouse %s --database %s   (either replica; the local cluster's default user has no password)", info.ClickHouseAddr, info.Database)
+		return fmt.Sprintf("go run ./cmd/pathwayhub stats --clickhouse %s --database %s --user %s --password \"$(cat %s)\"   (either replica)",
+			info.ClickHouseAddr, info.Database, info.ClickHouseUser, filepath.Join(filepath.Dir(dir), "cluster", "hub-password"))
 	}
 	return fmt.Sprintf("go run ./cmd/pathwayhub stats --data-dir %s --database %s   (the managed ClickHouse at %s, its password kept there)",
 		filepath.Dir(dir), info.Database, info.ClickHouseAddr)

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -40,6 +42,13 @@ type Local struct {
 	// Identity is the "user:password" the servers log in to ZooKeeper
 	// with, random for each cluster: the hub must log in with it too.
 	Identity string
+	// HubUser and HubPassword are the hub's login on every server (the
+	// same on each, so a connection can fail over), random for each
+	// cluster and kept in each server's data directory
+	// (chserver.HubPasswordFile); the servers log in to each other with
+	// it too. The default user has a random password of its own: no local
+	// user reads the data without one of them.
+	HubUser, HubPassword string
 	// Servers are shard by shard, each shard's replicas in order.
 	Servers []*chserver.Server
 
@@ -47,8 +56,8 @@ type Local struct {
 	opts []chserver.Options
 }
 
-// Start starts ZooKeeper and the servers (password-less default users,
-// loopback only) and returns once every server answers.
+// Start starts ZooKeeper and the servers (loopback only, with passwords:
+// see Local.HubPassword) and returns once every server answers.
 func Start(ctx context.Context, o Options) (*Local, error) {
 	if o.Dir == "" || o.Shards < 1 || o.Replicas < 1 {
 		return nil, errors.New("cluster: need a directory, and at least one shard of one replica")
@@ -60,16 +69,20 @@ func Start(ctx context.Context, o Options) (*Local, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w", err)
 	}
-	var secret [16]byte
-	if _, err := rand.Read(secret[:]); err != nil {
-		zk.Kill()
-		return nil, fmt.Errorf("cluster: %w", err)
+	// Kept under Dir, so that a cluster started again on its data logs in
+	// as before (its ZooKeeper nodes are the identity's alone).
+	var secrets [3]string // identity, hub, default
+	for i, name := range []string{"zookeeper-identity", "hub-password", "default-password"} {
+		if secrets[i], err = persistentSecret(filepath.Join(o.Dir, name)); err != nil {
+			zk.Kill()
+			return nil, fmt.Errorf("cluster: %w", err)
+		}
 	}
 	var usersNode string
 	if o.Database != "" {
 		usersNode = coord.UsersNode(o.Database)
 	}
-	c := &Local{ZooKeeper: zk, Identity: "pathwayhub:" + hex.EncodeToString(secret[:])}
+	c := &Local{ZooKeeper: zk, Identity: "pathwayhub:" + secrets[0], HubUser: chserver.HubUser, HubPassword: secrets[1]}
 	layout := make([][]chserver.Endpoint, o.Shards)
 	var ports []int
 	for s := range o.Shards {
@@ -91,12 +104,21 @@ func Start(ctx context.Context, o Options) (*Local, error) {
 		}
 		s, r := i/o.Replicas, i%o.Replicas
 		name := fmt.Sprintf("s%dr%d", s+1, r+1)
+		dir := filepath.Join(o.Dir, name)
+		// The servers share the hub's and the default user's passwords:
+		// chserver keeps the ones it finds in the data directory.
+		for file, pw := range map[string]string{chserver.HubPasswordFile: secrets[1], chserver.DefaultPasswordFile: secrets[2]} {
+			if err := writeSecret(filepath.Join(dir, file), pw); err != nil {
+				zk.Kill()
+				return nil, fmt.Errorf("cluster: %w", err)
+			}
+		}
 		c.opts = append(c.opts, chserver.Options{
-			DataDir: filepath.Join(o.Dir, name), TCPPort: p, NoPasswords: true,
+			DataDir: dir, TCPPort: p,
 			Cluster: &chserver.Cluster{
 				Name: Name, Shards: layout, ZooKeeper: []chserver.Endpoint{{Host: "127.0.0.1", Port: zk.Port()}},
 				Shard: fmt.Sprintf("%02d", s+1), Replica: name, InterserverPort: inter, SessionTimeout: o.SessionTimeout,
-				Identity: c.Identity, UsersNode: usersNode,
+				Identity: c.Identity, UsersNode: usersNode, User: c.HubUser, Password: c.HubPassword,
 			},
 		})
 	}
@@ -168,4 +190,25 @@ func (c *Local) Stop(ctx context.Context) {
 	}
 	wg.Wait()
 	c.ZooKeeper.Kill()
+}
+
+// persistentSecret returns the secret in file, or makes a random one there
+// (mode 0600).
+func persistentSecret(file string) (string, error) {
+	if raw, err := os.ReadFile(file); err == nil && len(strings.TrimSpace(string(raw))) >= 16 {
+		return strings.TrimSpace(string(raw)), nil
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b[:]), writeSecret(file, hex.EncodeToString(b[:]))
+}
+
+// writeSecret writes a password file (mode 0600).
+func writeSecret(path, pw string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return err
+	}
+	return os.WriteFile(path, []byte(pw+"\n"), 0o600)
 }

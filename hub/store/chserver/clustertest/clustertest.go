@@ -76,7 +76,7 @@ func WaitFor(t testing.TB, what string, cond func() bool) {
 }
 
 // Open opens a connection to server i's database db (which must exist),
-// failing over to the others in order.
+// failing over to the others in order, as the hub's user.
 func (c *Cluster) Open(t testing.TB, i int, db string) driver.Conn {
 	t.Helper()
 	addrs := c.Addrs()
@@ -84,7 +84,7 @@ func (c *Cluster) Open(t testing.TB, i int, db string) driver.Conn {
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	conn, err := chdb.Open(ctx, chdb.Options{Addr: addrs[i], Failover: failover, Database: db, Cluster: true,
-		Settings: chdb.ClusterSettings()})
+		Username: c.HubUser, Password: c.HubPassword, Settings: chdb.ClusterSettings()})
 	if err != nil {
 		t.Fatalf("clustertest: open server %d: %v", i, err)
 	}
