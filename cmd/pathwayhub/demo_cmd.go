@@ -20,11 +20,14 @@ func demoCmd() *cobra.Command {
 	var onCluster bool
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run the hub with a managed ClickHouse, the London agreements, simulated history for BTP, the Met and City of London, shares and dashboards, then a live trickle",
+		Short: "Run the hub with a managed ClickHouse, the example agreements, simulated history for BTP, the Met, City of London and two forces of other regions, shares and dashboards, then a live trickle",
 		Long: `Run the main job locally: start the hub with a managed ClickHouse under
---data-dir and the example London agreements (policy/agreements/london unless
---agreements says otherwise), create credentials for the simulated forces,
-trusts and recipients (written to <data-dir>/demo), submit --months of
+--data-dir and the example agreements (policy/agreements, London's and the
+national one, unless --agreements says otherwise), create credentials for the
+simulated forces, trusts and recipients (written to <data-dir>/demo); when an
+agreement has a national lead, two forces of other regions (West Midlands and
+Greater Manchester, simulated from the Met's profile at 40%) are added so
+that it has regions to compare. It then submits --months of
 simulated history through the API, print the counts per force and month read
 back from ClickHouse, publish every recipient's share and show what one
 commissioner sees, write the Grafana dashboards and provisioning under

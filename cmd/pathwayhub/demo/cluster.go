@@ -284,5 +284,5 @@ func waitForShares(ctx context.Context, out io.Writer, info app.Info, since time
 	if err := writePublished(out, rep); err != nil {
 		return err
 	}
-	return printCommissionerView(ctx, out, info, rep)
+	return printViews(ctx, out, info, rep)
 }

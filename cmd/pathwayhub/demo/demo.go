@@ -31,9 +31,10 @@ import (
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 )
 
-// Agreements is the directory of the example London agreements, relative to
-// the repository root, which the demo uses unless configured otherwise.
-const Agreements = "policy/agreements/london"
+// Agreements is the directory of the example agreements (London's and the
+// national one), relative to the repository root, which the demo uses
+// unless configured otherwise.
+const Agreements = "policy/agreements"
 
 // Options configure the demo.
 type Options struct {
@@ -88,11 +89,27 @@ func Run(ctx context.Context, opts Options) error {
 			trusts[u.TrustID] = true
 		}
 	}
-	readers, err := recipientOrgs(opts.Config.Agreements)
+	agreements, err := policy.LoadAgreements(opts.Config.Agreements, measures.IDs())
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	// A national lead compares regions: two forces of other regions give
+	// it more than London and BTP to compare.
+	for i, o := range otherRegions(agreements) {
+		recs, err := simulate.History(simulate.Options{Force: "metropolitan", Months: opts.Months, End: end, Seed: opts.Seed + 100 + uint64(i), Key: key, Scale: 0.4})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		for _, r := range recs.Incidents {
+			r.ForceId, r.RegionCode, r.LadCode = o.force, o.region, o.lad
+		}
+		histories[o.force] = simulate.Records{Incidents: recs.Incidents, Start: recs.Start, End: recs.End}
+	}
+	readers, err := recipientOrgs(agreements)
 	if err != nil {
 		return err
 	}
-	creds, tokens, err := makeCredentials(dir, simulate.Forces(), slices.Sorted(maps.Keys(trusts)), readers)
+	creds, tokens, err := makeCredentials(dir, slices.Sorted(maps.Keys(histories)), slices.Sorted(maps.Keys(trusts)), readers)
 	if err != nil {
 		return err
 	}
@@ -202,19 +219,16 @@ func startHub(ctx context.Context, cfg config.Config, logger *slog.Logger, creds
 
 func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[string]string, histories map[string]simulate.Records) error {
 	out := opts.Out
-	for _, force := range simulate.Forces() {
-		h, ok := histories[force]
-		if !ok {
-			continue // another hub's part, on the cluster
-		}
-		bar := client.NewProgressBar(os.Stderr, len(h.Incidents), fmt.Sprintf("%-15s incidents", force), opts.Progress)
+	for _, force := range slices.Sorted(maps.Keys(histories)) {
+		h := histories[force]
+		bar := client.NewProgressBar(os.Stderr, len(h.Incidents), fmt.Sprintf("%-19s incidents", force), opts.Progress)
 		c := client.New(client.Options{URL: info.URL, Token: tokens["force/"+force], Progress: func(done int) { _ = bar.Set(done) }})
 		sum, err := c.SubmitIncidents(ctx, h.Incidents)
 		_ = bar.Finish()
 		if err != nil {
 			return fmt.Errorf("demo: submit %s: %w", force, err)
 		}
-		fmt.Fprintf(out, "%-15s %d incidents, %s to %s: %s\n", force, len(h.Incidents),
+		fmt.Fprintf(out, "%-19s %d incidents, %s to %s: %s\n", force, len(h.Incidents),
 			h.Start.Format("Jan 2006"), h.End.AddDate(0, 0, -1).Format("Jan 2006"), countsLine(sum))
 
 		byTrust := map[string][]*pathwayv1.HealthUpdate{}
@@ -232,7 +246,7 @@ func submitHistory(ctx context.Context, opts Options, info app.Info, tokens map[
 				total.Counts[k] += n
 			}
 		}
-		fmt.Fprintf(out, "%-15s %d health updates from %d trusts: %s\n", "", len(h.HealthUpdates), len(byTrust), countsLine(total))
+		fmt.Fprintf(out, "%-19s %d health updates from %d trusts: %s\n", "", len(h.HealthUpdates), len(byTrust), countsLine(total))
 	}
 	return nil
 }
@@ -355,7 +369,7 @@ func (s *liveSink) Incidents(ctx context.Context, recs []*pathwayv1.IncidentReco
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(s.out, "live  %-15s %d snapshots: %s\n", recs[0].GetForceId(), len(recs), countsLine(sum))
+	fmt.Fprintf(s.out, "live  %-19s %d snapshots: %s\n", recs[0].GetForceId(), len(recs), countsLine(sum))
 	return nil
 }
 
@@ -433,13 +447,39 @@ func makeCredentials(dir string, forces, trusts []string, readers []auth.Org) (*
 	return creds, tokens, nil
 }
 
-// recipientOrgs returns the organisations that receive shares under the
-// agreements in dir, so the demo can give each a credential.
-func recipientOrgs(dir string) ([]auth.Org, error) {
-	agreements, err := policy.LoadAgreements(dir, measures.IDs())
-	if err != nil {
-		return nil, fmt.Errorf("demo: %w", err)
+// otherRegion is a force of another region than London, simulated from
+// the Metropolitan Police's profile at 40% and relabelled (force, region,
+// one district; London's places of safety; no health updates).
+type otherRegion struct{ force, region, lad string }
+
+// otherRegions are the forces of other regions the demo simulates when an
+// agreement has a national lead and names them as controllers.
+func otherRegions(agreements []policy.Agreement) []otherRegion {
+	all := []otherRegion{
+		{"west-midlands", "E12000005", "E08000025"},      // Birmingham
+		{"greater-manchester", "E12000002", "E08000003"}, // Manchester
 	}
+	national, controllers := false, map[string]bool{}
+	for _, a := range agreements {
+		for _, c := range a.Controllers {
+			controllers[c] = true
+		}
+		for _, r := range a.Recipients {
+			national = national || r.Role == policy.RoleNationalLead
+		}
+	}
+	var out []otherRegion
+	for _, o := range all {
+		if national && controllers["force/"+o.force] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// recipientOrgs returns the organisations that receive shares under the
+// agreements, so the demo can give each a credential.
+func recipientOrgs(agreements []policy.Agreement) ([]auth.Org, error) {
 	seen := map[string]bool{}
 	var out []auth.Org
 	for _, a := range agreements {
@@ -474,7 +514,7 @@ func publishShares(ctx context.Context, out io.Writer, info app.Info, historyIn 
 	if err := writePublished(out, rep); err != nil {
 		return err
 	}
-	return printCommissionerView(ctx, out, info, rep)
+	return printViews(ctx, out, info, rep)
 }
 
 // writePublished writes a table of the shares published (and withdrawn).
@@ -539,6 +579,56 @@ func printCommissionerView(ctx context.Context, out io.Writer, info app.Info, re
 			v = fmt.Sprintf("%.1f", *value)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", measure, force, month.Format("2006-01"), v, signal)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	return tw.Flush()
+}
+
+// printViews prints what two recipients see: North Central London ICB, and
+// (with the national agreement) the NPCC's national lead.
+func printViews(ctx context.Context, out io.Writer, info app.Info, rep share.Report) error {
+	if err := printCommissionerView(ctx, out, info, rep); err != nil {
+		return err
+	}
+	return printNationalView(ctx, out, info, rep)
+}
+
+// printNationalView prints the last months of detentions per 100,000
+// residents by region from the NPCC national lead's share, when published.
+func printNationalView(ctx context.Context, out io.Writer, info app.Info, rep share.Report) error {
+	if !slices.ContainsFunc(rep.Published, func(p share.Publication) bool { return p.Recipient == "npcc_mh_lead" }) {
+		return nil
+	}
+	db := info.SharePrefix + "npcc_mh_lead"
+	conn, err := chdb.Open(ctx, chdb.Options{Addr: info.ClickHouseAddr, Username: info.ClickHouseUser, Password: info.ClickHousePassword})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer conn.Close()
+	rows, err := conn.Query(ctx, `SELECT month, force_id, value, suppressed FROM `+db+`.measures
+		WHERE measure_id = 'detention_rate' AND month >= addMonths(today(), -3) ORDER BY month, force_id`)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer rows.Close()
+	fmt.Fprintf(out, "\nWhat the NPCC's national lead sees (%s: by region, where each incident began; British Transport Police apart, and without a rate):\n", db)
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "region\tmonth\ts136 detentions per 100,000 residents")
+	for rows.Next() {
+		var month time.Time
+		var unit string
+		var value *float64
+		var suppressed uint8
+		if err := rows.Scan(&month, &unit, &value, &suppressed); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		v := "suppressed"
+		if value != nil {
+			v = fmt.Sprintf("%.2f", *value)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", measures.UnitName(unit), month.Format("2006-01"), v)
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("demo: %w", err)

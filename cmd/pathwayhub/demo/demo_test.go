@@ -35,12 +35,14 @@ func runDemo(t *testing.T, cluster bool, hubCommand ...string) string {
 }
 
 // TestDemoRuns runs `pathwayhub demo` end to end on a managed ClickHouse:
-// it publishes the aggregate shares, shows the commissioner's view and the
-// evidence link.
+// it publishes the aggregate shares, shows the commissioner's view, the
+// national lead's view by region (with the forces of other regions the
+// national agreement brings) and the evidence link.
 func TestDemoRuns(t *testing.T) {
 	t.Parallel()
 	out := runDemo(t, false)
-	for _, want := range []string{"Shares published", "ncl_icb", "What North Central London ICB sees", "Evidence for North Central London ICB"} {
+	for _, want := range []string{"Shares published", "ncl_icb", "What North Central London ICB sees", "Evidence for North Central London ICB",
+		"west-midlands", "npcc_mh_lead", "What the NPCC's national lead sees", "West Midlands ", "North West ", "London "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo did not say %q:\n%s", want, out)
 		}
