@@ -5,7 +5,7 @@
 # dashboards service.
 set -eu
 for i in $(seq 1 120); do
-	if pathwayhub dashboards --out /out --agreements /etc/pathwayhub/agreements/london \
+	if pathwayhub dashboards --out /out --agreements /etc/pathwayhub/agreements \
 		--passwords /state/share-passwords.yaml --dashboards-path /etc/pathwayhub/grafana/dashboards \
 		--grafana-clickhouse-host clickhouse --prometheus-url http://prometheus:9090 --hub-target hub:8080; then
 		# Grafana runs as uid 472 and must read the datasources file (0600).
