@@ -5,6 +5,7 @@ import (
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
 )
 
 // Tags every generated dashboard carries.
@@ -21,9 +22,14 @@ func newDashboard(uidBase, title, description string, tags ...string) *dashboard
 // forceVariable is the multi-select force variable of an aggregate share,
 // listing the forces that have rows in table.
 func forceVariable(a Audience, table string) *dashboard.QueryVariableBuilder {
-	q := fmt.Sprintf("SELECT DISTINCT force_id FROM %s.%s ORDER BY force_id", a.Database, table)
-	return dashboard.NewQueryVariableBuilder("force").Label("Force").
-		Description("The forces to show; All shows every force in the share.").
+	return multiVariable(a, "force", "Force", "The forces to show; All shows every force in the share.",
+		fmt.Sprintf("SELECT DISTINCT force_id FROM %s.%s ORDER BY force_id", a.Database, table))
+}
+
+// multiVariable is a multi-select variable whose options query q lists on
+// the audience's datasource, All at first.
+func multiVariable(a Audience, name, label, description, q string) *dashboard.QueryVariableBuilder {
+	return dashboard.NewQueryVariableBuilder(name).Label(label).Description(description).
 		Datasource(datasourceRef(a)).Query(dashboard.StringOrMap{String: &q}).Definition(q).
 		Refresh(dashboard.VariableRefreshOnDashboardLoad).Sort(dashboard.VariableSortAlphabeticalAsc).
 		Multi(true).IncludeAll(true).
@@ -37,6 +43,14 @@ func forceVariable(a Audience, table string) *dashboard.QueryVariableBuilder {
 // datasourceRef is a reference to the audience's ClickHouse datasource.
 func datasourceRef(a Audience) common.DataSourceRef {
 	return common.DataSourceRef{Type: ptr(ClickHousePluginID), Uid: ptr(a.DatasourceUID())}
+}
+
+// publicationPanel is the table of the publication a dashboard reads, with
+// description saying what it holds.
+func publicationPanel(a Audience, description string) *table.PanelBuilder {
+	return tablePanel("What this share is", description, 24, 5,
+		query(a, "SELECT recipient, agreement, purpose, published_at, data_cutoff, disclosure_threshold, rounding_base, policy_revision\nFROM "+
+			a.Database+".publication"))
 }
 
 // query is a ClickHouse target on the audience's datasource.

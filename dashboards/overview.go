@@ -28,13 +28,11 @@ func Overview(a Audience) (Dashboard, error) {
 		"Demand for police mental-health response by force over time, for "+a.ID+" ("+a.Purpose+")", "overview", a.Role).
 		WithVariable(forceVariable(a, "measures")).
 		WithVariable(measureVariable(a))
-	b.WithPanel(tablePanel("What this share is",
+	b.WithPanel(publicationPanel(a,
 		"The publication this dashboard reads: the recipient, the agreement and policy decision it rests on, "+
 			"when it was published and the last complete month it covers (data cut-off), and the disclosure "+
 			"control applied (counts up to the threshold suppressed, the rest rounded to the base). Method: the "+
-			"publication table the hub writes with every share.", 24, 5,
-		query(a, "SELECT recipient, agreement, purpose, published_at, data_cutoff, disclosure_threshold, rounding_base, policy_revision\nFROM "+
-			a.Database+".publication")))
+			"publication table the hub writes with every share."))
 	if a.has("s136_detentions") {
 		m, _ := measures.ByID("s136_detentions")
 		b.WithPanel(statPanel("s136 detentions, latest month",

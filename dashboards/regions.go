@@ -72,17 +72,8 @@ func regionSPCSQL(a Audience, m measures.Measure) string {
 // regionVariable is the multi-select region variable of a comparison of
 // regions, listing by name the units that have rows.
 func regionVariable(a Audience) *dashboard.QueryVariableBuilder {
-	q := fmt.Sprintf("SELECT DISTINCT %s AS region FROM %s.measures ORDER BY region", regionName, a.Database)
-	return dashboard.NewQueryVariableBuilder("region").Label("Region").
-		Description("The regions to show (British Transport Police apart); All shows every one in the share.").
-		Datasource(datasourceRef(a)).Query(dashboard.StringOrMap{String: &q}).Definition(q).
-		Refresh(dashboard.VariableRefreshOnDashboardLoad).Sort(dashboard.VariableSortAlphabeticalAsc).
-		Multi(true).IncludeAll(true).
-		Current(dashboard.VariableOption{
-			Selected: ptr(true),
-			Text:     dashboard.StringOrArrayOfString{ArrayOfString: []string{"All"}},
-			Value:    dashboard.StringOrArrayOfString{ArrayOfString: []string{"$__all"}},
-		})
+	return multiVariable(a, "region", "Region", "The regions to show (British Transport Police apart); All shows every one in the share.",
+		fmt.Sprintf("SELECT DISTINCT %s AS region FROM %s.measures ORDER BY region", regionName, a.Database))
 }
 
 // RegionalComparison is the national lead's dashboard: demand per 100,000
@@ -94,12 +85,10 @@ func RegionalComparison(a Audience) (Dashboard, error) {
 		"Demand and pathway performance compared across the regions of England and Wales, for "+a.ID+" ("+a.Purpose+")",
 		"regions", a.Role).
 		WithVariable(regionVariable(a))
-	b.WithPanel(tablePanel("What this share is",
+	b.WithPanel(publicationPanel(a,
 		"The publication this dashboard reads: the recipient, the agreement and policy decision it rests on, "+
 			"when it was published and the last complete month it covers (data cut-off), and the disclosure "+
-			"control applied. Method: the publication table the hub writes with every share.", 24, 5,
-		query(a, "SELECT recipient, agreement, purpose, published_at, data_cutoff, disclosure_threshold, rounding_base, policy_revision\nFROM "+
-			a.Database+".publication")))
+			"control applied. Method: the publication table the hub writes with every share."))
 	b.WithPanel(textPanel("How to read this dashboard",
 		"Every figure here is by **region**: an incident counts in the region where it began (the nine English "+
 			"regions and Wales). **British Transport Police** polices the railway in every region and is shown apart, "+
