@@ -319,6 +319,9 @@ func (h *Hub) Run(ctx context.Context) error {
 	addContextActor(ctx, &g, h.svc.policy.Watch)
 	h.addCredentialReloads(ctx, &g)
 	addContextActor(ctx, &g, h.svc.monitor.Run)
+	if h.svc.follower != nil {
+		addContextActor(ctx, &g, h.svc.follower.Run)
+	}
 	if zk := h.cfg.ClickHouse.ZooKeeperAddrs(); h.cfg.ClickHouse.Cluster != "" {
 		// Several hubs share a cluster; one publishes at a time.
 		addContextActor(ctx, &g, func(ctx context.Context) error {

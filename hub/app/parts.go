@@ -21,6 +21,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/api/ingest"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/publish/follow"
 	"github.com/pathwayhub/pathwayhub/hub/publish/monitor"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store"
@@ -52,6 +53,9 @@ type parts struct {
 	// publisher is the first.
 	publishers []*share.Publisher
 	publisher  *share.Publisher
+	// follower, on a cluster, tells the monitor and publishers of the
+	// batches the other hubs stored; nil on one server.
+	follower *follow.Follower
 }
 
 // build wires the services: every policy decision is audited to ClickHouse;
@@ -103,6 +107,10 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	if shareConns == nil {
 		shareConns = []pinned{{conn: conn}}
 	}
+	var changesLag time.Duration // one server: the default
+	if cfg.ClickHouse.Cluster != "" {
+		changesLag = share.ClusterChangesLag
+	}
 	for _, sc := range shareConns {
 		server, r, l := sc.server, reg, logger
 		if server != "" {
@@ -111,7 +119,7 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		pub, err := share.New(share.Options{
 			Conn: sc.conn, Database: db, Prefix: cfg.Shares.Prefix, Policy: p.policy, Thresholds: cfg.Thresholds,
 			UsersFile: users.file, PasswordsFile: users.passwords, Coord: users.coord, Months: cfg.Shares.Months, Rebase: cfg.Shares.SPCRebase, Interval: cfg.Shares.Interval,
-			Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers,
+			Debounce: cfg.Shares.Debounce, MaxDelay: cfg.Shares.MaxDelay, Workers: cfg.Shares.Workers, ChangesLag: changesLag,
 			Live: p.monitor.Snapshot, Now: opts.Now, Logger: l, Registerer: r,
 		})
 		if err != nil {
@@ -125,6 +133,16 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 		return p, fmt.Errorf("app: %w", err)
 	}
 	st := store.New(conn, db)
+	if cfg.ClickHouse.Cluster != "" {
+		// A batch stored through another hub reaches this one by
+		// replication: read it as the hub's own.
+		p.follower = follow.New(follow.Options{Store: st, Logger: logger, Stored: func(int) {
+			p.monitor.ReadAll()
+			for _, pub := range p.publishers {
+				pub.Notify()
+			}
+		}})
+	}
 	// Batches stored by a hub that died before logging them are logged now,
 	// before any new one, so the submissions log accounts for every row.
 	if n, err := st.Reconcile(ctx); err != nil {
@@ -134,7 +152,10 @@ func build(ctx context.Context, cfg config.Config, opts Options, conn driver.Con
 	}
 	p.ingest, err = ingest.New(ingest.Options{
 		Store: st, Validator: valid, Policy: p.policy,
-		Stored: func(keys []store.IncidentKey) {
+		Stored: func(submissionID string, keys []store.IncidentKey) {
+			if p.follower != nil {
+				p.follower.Mine(submissionID)
+			}
 			p.monitor.Notify(keys)
 			for _, pub := range p.publishers {
 				pub.Notify()

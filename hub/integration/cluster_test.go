@@ -261,3 +261,38 @@ func TestAnotherHubPublishesWhenThePublishingHubIsKilled(t *testing.T) {
 		return hashes[0] != "" && hashes[0] == hashes[1]
 	})
 }
+
+// TestThePublishingHubPublishesWhatAnotherHubStored: on a cluster a batch
+// stored through a hub that does not hold the publishing lease reaches the
+// one that does only by replication. With scheduled publications an hour
+// apart, the commissioner's share is republished soon after a back-dated
+// batch goes in through the other hub: the lease holder followed it.
+// Before hub/publish/follow, it waited for the next scheduled publication.
+func TestThePublishingHubPublishesWhatAnotherHubStored(t *testing.T) {
+	t.Parallel()
+	const db, prefix = "pathway_follow", "sf_"
+	c := clustertest.Start(t, 1, 2, db)
+	hourly := func(cfg *config.Config) { cfg.Shares.Interval, cfg.Shares.MaxDelay = time.Hour, time.Hour }
+	a := startClusterHub(t, c, 0, db, prefix, hourly)
+	b := startClusterHub(t, c, 1, db, prefix, hourly)
+
+	var holder string
+	waitFor(t, "a hub to hold the publishing lease and publish", func() bool {
+		var err error
+		holder, err = lease.Holder([]string{c.ZooKeeper.Addr()}, c.Identity, coord.LeasePath(db))
+		return err == nil && holder != "" && a.count(t, "SELECT count() FROM publications WHERE recipient = ?", nclRecipient) > 0
+	})
+	publisher, other := a, b
+	if strings.HasSuffix(holder, b.info.URL) {
+		publisher, other = b, a
+	}
+
+	// Last month's detentions, which the commissioner's share counts.
+	now := time.Now().UTC()
+	lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	other.mustSubmitAll(t, metToken, detentions(t, 20, camden, lastMonth.AddDate(0, 0, 9))...)
+	waitFor(t, "the lease holder's copy of the commissioner's share to count last month's 20 detentions, stored through the other hub", func() bool {
+		return publisher.count(t, "SELECT count() FROM "+prefix+nclRecipient+".measures WHERE measure_id = 's136_detentions' AND month = toDate(?) AND value = 20",
+			lastMonth.Format(time.DateOnly)) == 1
+	})
+}

@@ -93,3 +93,72 @@ func (s *Store) ChangesSince(ctx context.Context, since time.Time) (Changes, err
 	}
 	return out, rows.Err()
 }
+
+// StoredBatches reads the batches the changes log holds from since on
+// whose submissions are logged too, so stored (a changes row is written
+// before its batch is stored, the submissions row after): each with the
+// time its first changes row was logged. ReadAt is the server's clock
+// before the read. A hub of a cluster reads it to learn what the other
+// hubs stored (hub/publish/follow).
+func (s *Store) StoredBatches(ctx context.Context, since time.Time) (batches map[string]time.Time, readAt time.Time, err error) {
+	if err := s.conn.QueryRow(ctx, "SELECT now()").Scan(&readAt); err != nil {
+		return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+	}
+	rows, err := s.conn.Query(ctx, "SELECT submission_id, min(logged_at) FROM "+s.db+".changes WHERE logged_at >= ? GROUP BY submission_id", since.UTC())
+	if err != nil {
+		return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+	}
+	defer rows.Close()
+	logged := map[string]time.Time{}
+	first := readAt
+	for rows.Next() {
+		var id string
+		var at time.Time
+		if err := rows.Scan(&id, &at); err != nil {
+			return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+		}
+		logged[id] = at.UTC()
+		if at.Before(first) {
+			first = at
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+	}
+	batches = map[string]time.Time{}
+	if len(logged) == 0 {
+		return batches, readAt, nil
+	}
+	// A batch is received before its changes row is logged; a minute
+	// covers the clocks of the hub (received_at) and the server (logged_at).
+	subs, err := s.conn.Query(ctx, "SELECT DISTINCT submission_id FROM "+s.db+".submissions WHERE received_at >= ? AND dry_run = 0",
+		first.Add(-time.Minute).UTC())
+	if err != nil {
+		return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+	}
+	defer subs.Close()
+	for subs.Next() {
+		var id string
+		if err := subs.Scan(&id); err != nil {
+			return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
+		}
+		if at, ok := logged[id]; ok {
+			batches[id] = at
+		}
+	}
+	return batches, readAt, subs.Err()
+}
+
+// SyncReplicas waits until this server's replicas of the tables a batch
+// writes (incidents, health updates, the changes log) hold every part the
+// cluster's replication log announced when it was called: what another
+// replica stored before then can be read here after. Only on a cluster,
+// where each is the replicated table <name>_local.
+func (s *Store) SyncReplicas(ctx context.Context) error {
+	for _, t := range []string{"incidents", "health_updates", "changes"} {
+		if err := s.conn.Exec(ctx, "SYSTEM SYNC REPLICA "+s.db+"."+t+"_local"); err != nil {
+			return fmt.Errorf("store: sync replica %s: %w", t, err)
+		}
+	}
+	return nil
+}

@@ -165,6 +165,21 @@ func startHubProcess(ctx context.Context, opts Options, command []string, h hubS
 	return info, done, nil
 }
 
+// withHubLogs adds to err the end of each hub process's log, under dir:
+// what the hubs were doing when the demo gave up on them.
+func withHubLogs(err error, dir string) error {
+	var b strings.Builder
+	for n := 1; n <= 2; n++ {
+		path := filepath.Join(dir, "hub"+strconv.Itoa(n), "hub.log")
+		tail, rerr := os.ReadFile(path)
+		if rerr != nil {
+			continue
+		}
+		fmt.Fprintf(&b, "\n--- the end of %s:\n%s", path, tail[max(0, len(tail)-3000):])
+	}
+	return fmt.Errorf("%w%s", err, b.String())
+}
+
 // waitServing waits until the hub at url answers, or its process exits.
 func waitServing(ctx context.Context, url string, exited <-chan error) error {
 	deadline := time.Now().Add(3 * time.Minute) // migrations ON CLUSTER may take a while on a busy machine

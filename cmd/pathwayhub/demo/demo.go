@@ -167,6 +167,9 @@ func Run(ctx context.Context, opts Options) error {
 	}
 	if err == nil {
 		err = publishShares(ctx, out, info, historyIn)
+		if err != nil && opts.Cluster {
+			err = withHubLogs(err, opts.Config.DataDir)
+		}
 	}
 	if err == nil {
 		var where string

@@ -46,10 +46,10 @@ type Options struct {
 	// force and trust may (for tests of validation and storage alone).
 	Policy Policy
 	// Stored, when non-nil, is called after each batch that stored at least
-	// one record (not a dry run), with the incidents it stored records of:
-	// the live monitor reads them again, the publishers are nudged. It must
-	// not block.
-	Stored func(keys []store.IncidentKey)
+	// one record (not a dry run), with its submission id and the incidents
+	// it stored records of: the live monitor reads them again, the
+	// publishers are nudged. It must not block.
+	Stored func(submissionID string, keys []store.IncidentKey)
 	Logger *slog.Logger
 	// Registerer receives the ingest metrics; nil means none are registered.
 	Registerer prometheus.Registerer
@@ -65,7 +65,7 @@ type Service struct {
 	store   *store.Store
 	valid   *validate.Validator
 	policy  Policy
-	stored  func(keys []store.IncidentKey)
+	stored  func(submissionID string, keys []store.IncidentKey)
 	logger  *slog.Logger
 	now     func() time.Time
 	metrics *metrics
@@ -372,7 +372,7 @@ func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun b
 	}
 	s.observe(org, sub, results, time.Since(start))
 	if s.stored != nil && !dryRun && len(toStore) > 0 {
-		s.stored(keys)
+		s.stored(sub.ID, keys)
 	}
 	return submitted{sub: sub, results: results}, nil
 }

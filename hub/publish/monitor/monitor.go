@@ -123,6 +123,7 @@ type Monitor struct {
 	metrics  metrics
 	changed  func(Change)
 	wake     chan struct{} // a notification is pending
+	readAll  chan struct{} // a read of every open incident is asked for
 
 	pendingMu sync.Mutex
 	pending   map[store.IncidentKey]struct{}
@@ -202,6 +203,7 @@ func New(opts Options) (*Monitor, error) {
 		reload:   cmp.Or(opts.ReloadInterval, DefaultReloadInterval),
 		changed:  opts.Changed,
 		wake:     make(chan struct{}, 1),
+		readAll:  make(chan struct{}, 1),
 		pending:  map[store.IncidentKey]struct{}{},
 		open:     map[store.IncidentKey]Incident{},
 		now:      opts.Now,
@@ -267,6 +269,16 @@ func (m *Monitor) Notify(keys []store.IncidentKey) {
 	m.pendingMu.Unlock()
 	select {
 	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// ReadAll tells the monitor that incidents it was not told of may have
+// been stored (through another hub of a cluster, say); Run reads every
+// open incident again at once. It never blocks.
+func (m *Monitor) ReadAll() {
+	select {
+	case m.readAll <- struct{}{}:
 	default:
 	}
 }
@@ -429,6 +441,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-reload.C:
+			refresh()
+		case <-m.readAll:
 			refresh()
 		case <-tick.C:
 			m.mu.Lock()

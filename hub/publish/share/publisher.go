@@ -72,6 +72,14 @@ type Options struct {
 	// Workers is how many shares a publication builds at once (default
 	// DefaultWorkers).
 	Workers int
+	// ChangesLag is how late a row of the changes log may become readable
+	// on the server this publisher reads, after the time it was logged
+	// with: each publication reads the log again from its last read less
+	// this. Zero means a second, the clock's resolution, enough on one
+	// server. On a cluster a row logged on another replica arrives by
+	// replication, later: ClusterChangesLag. A change read twice costs a
+	// share rebuilt twice; one never read costs a stale share.
+	ChangesLag time.Duration
 	// Live, when non-nil, gives the live pathway state for supervisors'
 	// shares.
 	Live func() []monitor.Row
@@ -109,7 +117,8 @@ type Publisher struct {
 	snapshot string
 	// built is, for each recipient whose share is up to date, what it was
 	// built from (policy revision and cut-off month); since is when the
-	// changes log was last read, less a second. Both are set under mu.
+	// changes log was last read, less Options.ChangesLag. Both are set
+	// under mu.
 	built map[string]string
 	since time.Time
 	// recordsAt is, for each record share the fast path refreshed, the
@@ -133,6 +142,10 @@ const (
 	// INSERT … SELECT) keep one core busy, so a second share uses a second
 	// core.
 	DefaultWorkers = 2
+	// ClusterChangesLag is Options.ChangesLag on a cluster: replication
+	// between replicas of a shard takes well under a second when they are
+	// well, seconds when busy; a minute leaves room.
+	ClusterChangesLag = time.Minute
 	// RetryAfterFailure is how soon Run publishes again after a failed
 	// publication; the wait doubles while they keep failing, up to the
 	// interval.
@@ -170,6 +183,9 @@ func New(opts Options) (*Publisher, error) {
 	}
 	if opts.Workers <= 0 {
 		opts.Workers = DefaultWorkers
+	}
+	if opts.ChangesLag <= 0 {
+		opts.ChangesLag = time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -456,8 +472,10 @@ func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 		}
 	}
 	// A batch logged during this publication has logged_at at or after
-	// ReadAt less a second (the clock's resolution): the next one reads it.
-	p.since = changes.ReadAt.Add(-time.Second)
+	// ReadAt less a second (the clock's resolution), and one logged on
+	// another replica before it may arrive up to ChangesLag late: the next
+	// publication reads from there.
+	p.since = changes.ReadAt.Add(-p.opts.ChangesLag)
 	if p.writesUsers() {
 		if err := p.writeUsers(ctx, users); err != nil {
 			errs = append(errs, err)
