@@ -267,9 +267,9 @@ func TestLondonAgreements(t *testing.T) {
 		"london_regional_lead":  {"region/london", "regional_lead", "aggregate", policy.Scope{Regions: []string{"E12000007"}}, all, true},
 		"ncl_icb":               {"icb/QMJ", "commissioner", "aggregate", policy.Scope{LADs: []string{"E09000003", "E09000007", "E09000010", "E09000014", "E09000019"}}, 11, true},
 		"nel_icb":               {"icb/QMF", "commissioner", "aggregate", policy.Scope{LADs: []string{"E09000002", "E09000001", "E09000012", "E09000016", "E09000025", "E09000026", "E09000030", "E09000031"}}, 11, false},
-		"btp_supervisors":       {"force/btp", "force_supervisor", "record", policy.Scope{Forces: []string{"btp"}}, 0, false},
-		"met_supervisors":       {"force/metropolitan", "force_supervisor", "record", policy.Scope{Forces: []string{"metropolitan"}}, 0, false},
-		"col_supervisors":       {"force/city-of-london", "force_supervisor", "record", policy.Scope{Forces: []string{"city-of-london"}}, 0, false},
+		"btp_supervisors":       {"force/btp", "force_supervisor", "record", policy.Scope{Forces: []string{"btp"}}, 0, true},
+		"met_supervisors":       {"force/metropolitan", "force_supervisor", "record", policy.Scope{Forces: []string{"metropolitan"}}, 0, true},
+		"col_supervisors":       {"force/city-of-london", "force_supervisor", "record", policy.Scope{Forces: []string{"city-of-london"}}, 0, true},
 		"btp_national_analysts": {"force/btp", "force_analyst", "aggregate", policy.Scope{Forces: []string{"btp"}}, all, true},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -133,8 +133,13 @@ func writeManifest(w io.Writer, name string, m pack.Manifest) {
 	fmt.Fprintf(w, "%s: verified, signed by key %s, %d files match the manifest\n", name, m.SigningKey[:16], len(m.Files))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  recipient\t%s (%s)\n  period\t%s to %s\n  agreement\t%s\n  policy revision\t%s\n", m.Recipient, p.Role, m.From, m.To, p.Agreement, p.PolicyRevision)
-	fmt.Fprintf(tw, "  publication\t%s, published %s, data cut-off %s\n  content hash\t%s\n", p.PublicationID,
-		p.PublishedAt.UTC().Format(time.RFC3339), p.DataCutoff.UTC().Format(time.DateOnly), p.ContentHash)
+	if r := m.Return; r != nil {
+		fmt.Fprintf(tw, "  return\t%s, financial year %s, %d detentions (%d revised), provisional %t\n", r.Force, r.Year, r.Detentions, r.Revised, r.Provisional)
+		fmt.Fprintf(tw, "  data cut-off\t%s\n  content hash\t%s\n", p.DataCutoff.UTC().Format(time.RFC3339), p.ContentHash)
+	} else {
+		fmt.Fprintf(tw, "  publication\t%s, published %s, data cut-off %s\n  content hash\t%s\n", p.PublicationID,
+			p.PublishedAt.UTC().Format(time.RFC3339), p.DataCutoff.UTC().Format(time.DateOnly), p.ContentHash)
+	}
 	for _, f := range m.Files {
 		fmt.Fprintf(tw, "  %s\t%d bytes\tsha256 %s\n", f.Name, f.Bytes, f.SHA256)
 	}

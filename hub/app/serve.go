@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
+	"github.com/pathwayhub/pathwayhub/hub/api/returns"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/web/evidence"
 	"github.com/pathwayhub/pathwayhub/ingest/pack"
@@ -64,13 +65,19 @@ func (h *Hub) routes(ctx context.Context) (*http.ServeMux, error) {
 	}
 	authn := connect.WithInterceptors(h.creds.Interceptor())
 	small := connect.WithReadMaxBytes(SmallRequestBytes)
+	ret, err := returns.New(returns.Options{Conn: h.conn, Database: h.cfg.ClickHouse.Database, Policy: h.svc.policy,
+		SigningKey: signingKey, Logger: h.logger})
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle(authenticated(h.svc.ingest.Handler(authn)))
 	mux.Handle(authenticated(h.svc.access.Handler(authn, small)))
 	mux.Handle(authenticated(ev.Handler(authn, small)))
+	mux.Handle(authenticated(ret.Handler(authn, small)))
 	mux.Handle("/evidence/", limitBody(ev.Pages()))
 	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName,
-		pathwayv1connect.EvidenceServiceName, grpchealth.HealthV1ServiceName)
+		pathwayv1connect.EvidenceServiceName, pathwayv1connect.ReturnServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(limited(grpcreflect.NewHandlerV1(reflector, small)))
 	mux.Handle(limited(grpcreflect.NewHandlerV1Alpha(reflector, small)))
 	mux.Handle(limited(grpchealth.NewHandler(healthChecker{conn: h.conn}, small)))
@@ -195,7 +202,8 @@ type healthChecker struct{ conn driver.Conn }
 // Check implements grpchealth.Checker.
 func (h healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
 	switch req.Service {
-	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, pathwayv1connect.EvidenceServiceName:
+	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, pathwayv1connect.EvidenceServiceName,
+		pathwayv1connect.ReturnServiceName:
 	default:
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
 	}

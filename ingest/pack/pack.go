@@ -61,6 +61,17 @@ type Provenance struct {
 	ContentHash         string    `json:"content_hash"`
 }
 
+// Return is what a force's annual return covers.
+type Return struct {
+	Force       string `json:"force"`
+	Year        string `json:"year"`
+	Provisional bool   `json:"provisional"`
+	Detentions  uint64 `json:"detentions"`
+	// Revised are the detentions counted whose latest revision is above 1.
+	Revised      uint64    `json:"revised"`
+	LastReceived time.Time `json:"last_received"`
+}
+
 // Manifest describes a pack.
 type Manifest struct {
 	Format     string     `json:"format"`
@@ -70,6 +81,9 @@ type Manifest struct {
 	CreatedAt  time.Time  `json:"created_at"`
 	DecisionID string     `json:"export_decision_id"`
 	Provenance Provenance `json:"provenance"`
+	// Return, for a force's annual return, says which force and year, and
+	// what the counts cover; absent from an evidence pack.
+	Return *Return `json:"return,omitempty"`
 	// SigningKey is the SHA-256 fingerprint of the public key that signs
 	// the manifest (KeyID).
 	SigningKey string  `json:"signing_key"`

@@ -33,6 +33,7 @@ decision := {
 		e.match.recipient[input.recipient]
 		e.match.dataset[input.dataset]
 		e.match.action[input.action]
+		for_return(e)
 	]
 	grants != []
 } else := {
@@ -45,6 +46,23 @@ decision := {
 reasons := sort(deny) if count(deny) > 0
 
 else := ["no agreement in force grants this"]
+
+# An export that names a force (input.force) is of that force's annual
+# return to the Home Office: only the force's own supervisors or analysts
+# get it, that is a recipient entry of the force itself, in one of those
+# roles, scoped to that force alone. A read ignores input.force.
+return_roles := {"force_supervisor", "force_analyst"}
+
+for_return(_) if input.force == ""
+
+for_return(_) if input.action == "read"
+
+for_return(e) if {
+	input.action == "export"
+	input.org == concat("/", ["force", input.force])
+	e.grant.role in return_roles
+	e.grant.forces == [input.force]
+}
 
 # The rest explains a refusal, and is evaluated only for one.
 
@@ -87,6 +105,17 @@ deny contains reason if {
 	active == []
 	some e in covering
 	reason := lib.inactive_reason(e, input.date)
+}
+
+deny contains sprintf("only force %s's own supervisors or analysts, scoped to it alone, may export its annual return", [input.force]) if {
+	input.action == "export"
+	input.force != ""
+	not some_return_entry
+}
+
+some_return_entry if {
+	some e in active
+	for_return(e)
 }
 
 deny contains sprintf("recipient %q of agreement %q may not export", [e.recipient, e.agreement]) if {

@@ -118,3 +118,49 @@ test_export_keeps_only_exporting_recipients if {
 	d.allow
 	[g.recipient | some g in d.grants] == ["btp_analysts"]
 }
+
+# A force's annual return (an export naming input.force).
+
+with_grant(e, extra) := object.union(e, {"grant": extra})
+
+return_index := {"recipients": {
+	"force/btp": [
+		with_grant(entry("national", "btp_analysts", "force/btp", "2024-04-01", "2027-03-31", ["incidents"], true), {"role": "force_analyst", "forces": ["btp"]}),
+		with_grant(entry("london", "btp_supervisors", "force/btp", "2024-04-01", "2027-03-31", ["incidents"], true), {"role": "force_supervisor", "forces": ["btp", "metropolitan"]}),
+		with_grant(entry("london", "btp_lead", "force/btp", "2024-04-01", "2027-03-31", ["incidents"], true), {"role": "regional_lead", "forces": ["btp"]}),
+	],
+	"icb/QMJ": [with_grant(entry("london", "ncl_icb", "icb/QMJ", "2024-04-01", "2027-03-31", ["incidents"], true), {"role": "commissioner", "forces": ["btp"]})],
+}}
+
+decide_return(overrides) := d if {
+	base := {"action": "export", "dataset": "incidents", "force": "btp", "pos_org": "", "recipient": "", "date": "2025-06-01"}
+	d := read.decision with input as object.union(base, overrides)
+		with data.pathway.index as return_index
+}
+
+test_return_for_the_forces_own_analysts_alone if {
+	d := decide_return({"org": "force/btp"})
+	d.allow
+	[g.recipient | some g in d.grants] == ["btp_analysts"]
+}
+
+test_return_of_another_force_is_refused if {
+	d := decide_return({"org": "force/btp", "force": "metropolitan"})
+	not d.allow
+	d.reasons == ["only force metropolitan's own supervisors or analysts, scoped to it alone, may export its annual return"]
+}
+
+test_return_is_refused_to_a_commissioner if {
+	d := decide_return({"org": "icb/QMJ"})
+	not d.allow
+}
+
+test_return_needs_the_export_flag if {
+	no_export := {"recipients": {"force/btp": [with_grant(
+		entry("national", "btp_analysts", "force/btp", "2024-04-01", "2027-03-31", ["incidents"], false),
+		{"role": "force_analyst", "forces": ["btp"]},
+	)]}}
+	inp := {"action": "export", "org": "force/btp", "dataset": "incidents", "force": "btp", "pos_org": "", "recipient": "", "date": "2025-06-01"}
+	d := read.decision with input as inp with data.pathway.index as no_export
+	not d.allow
+}

@@ -15,6 +15,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"connectrpc.com/connect"
+
 	"github.com/pathwayhub/pathwayhub/dashboards"
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/app"
@@ -29,6 +31,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/ingest/simulate"
 	"github.com/pathwayhub/pathwayhub/policy"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
+	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
 )
 
 // Agreements is the directory of the example agreements (London's and the
@@ -176,6 +179,9 @@ func Run(ctx context.Context, opts Options) error {
 		where, err = dashboards.WriteLocal(dashboards.Local{Dir: opts.Config.DataDir, Agreements: opts.Config.Agreements, Prefix: info.SharePrefix,
 			PasswordsFile: info.PasswordsFile, ClickHouseAddr: info.ClickHouseAddr, HubURL: info.URL})
 		fmt.Fprintf(out, "\nGrafana dashboards and provisioning: %s/grafana; Prometheus configuration: %s/prometheus\n", where, where)
+	}
+	if err == nil && !opts.Cluster {
+		err = printReturn(ctx, out, info, tokens["force/metropolitan"], dir)
 	}
 	if err == nil {
 		// A one-time login link: it starts a session; the token never
@@ -326,6 +332,7 @@ Where to look:
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)
   access:       go run ./cmd/pathwayctl access --hub %[1]s --token "$(grep icb/QMJ %[5]s | cut -d' ' -f2)"
+  return:       go run ./cmd/pathwayctl return --hub %[1]s --token "$(grep force/metropolitan %[5]s | cut -d' ' -f2)" --force metropolitan --year %[14]s
   shares:       ClickHouse users in %[7]s, passwords in %[8]s; e.g.
                 clickhouse-client --port %[9]s --user %[10]sncl_icb --password "$(grep ncl_icb %[8]s | cut -d' ' -f2)" -q 'SHOW TABLES FROM %[10]sncl_icb'
   alert rules:  go run ./cmd/pathwayhub alert-rules --out -
@@ -333,7 +340,51 @@ Where to look:
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
 		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), usersAt(info), info.PasswordsFile,
-		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir), countsCommand(info, dir))
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir), countsCommand(info, dir), lastFinancialYear(time.Now()))
+}
+
+// lastFinancialYear is the last financial year (1 April to 31 March) that
+// ended before now, "YYYY-YY".
+func lastFinancialYear(now time.Time) string {
+	start := now.Year() - 1
+	if now.Month() < time.April {
+		start--
+	}
+	return fmt.Sprintf("%d-%02d", start, (start+1)%100)
+}
+
+// printReturn asks the hub, as the Met's supervisors, for the Met's Home
+// Office return of the last financial year, writes its signed pack under
+// dir and prints its first tables.
+func printReturn(ctx context.Context, out io.Writer, info app.Info, token, dir string) error {
+	if token == "" {
+		return nil // the agreements give the Met no credential
+	}
+	year := lastFinancialYear(time.Now())
+	c := pathwayv1connect.NewReturnServiceClient(http.DefaultClient, info.URL)
+	req := connect.NewRequest(&pathwayv1.GetAnnualReturnRequest{Force: "metropolitan", Year: year})
+	req.Header().Set("Authorization", "Bearer "+token)
+	resp, err := c.GetAnnualReturn(ctx, req)
+	if err != nil {
+		return fmt.Errorf("demo: the Met's annual return: %w", err)
+	}
+	path := filepath.Join(dir, resp.Msg.GetPackName())
+	if err := os.WriteFile(path, resp.Msg.GetPack(), 0o600); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	p := resp.Msg.GetProvenance()
+	fmt.Fprintf(out, "\nThe Met's Home Office return for %s, generated (signed pack %s):\n  %d s136 detentions", year, path, p.GetDetentions())
+	for _, t := range resp.Msg.GetTables() {
+		if t.GetId() != "place_of_safety" {
+			continue
+		}
+		fmt.Fprint(out, "; first place of safety:")
+		for _, r := range t.GetRows()[:len(t.GetRows())-1] {
+			fmt.Fprintf(out, " %s %d,", r.GetLabel(), r.GetDetentions())
+		}
+	}
+	fmt.Fprintln(out)
+	return nil
 }
 
 // countsCommand is how to read the counts per force and month again.
