@@ -362,6 +362,8 @@ func (b *bundle) eval(ctx context.Context, london *time.Location, d *Decision) e
 		q = b.submit
 	case ActionRead, ActionExport:
 		q = b.read
+	case ActionApprove, ActionReopen:
+		// Through the entry point, like any other action.
 	}
 	rs, err := q.Eval(ctx, rego.EvalParsedInput(input))
 	if err != nil {

@@ -10,8 +10,14 @@ const (
 	ActionSubmit Action = "submit"
 	// ActionRead is a recipient reading what its agreements grant it.
 	ActionRead Action = "read"
-	// ActionExport is a recipient downloading an evidence pack.
+	// ActionExport is a recipient downloading an evidence pack, or a
+	// force's own supervisors or analysts its annual return (Input.Force).
 	ActionExport Action = "export"
+	// ActionApprove is a force's own supervisors or analysts signing off a
+	// month of its incidents (Input.Force).
+	ActionApprove Action = "approve"
+	// ActionReopen is the same people reopening a month they approved.
+	ActionReopen Action = "reopen"
 )
 
 // The datasets an agreement may cover.

@@ -17,12 +17,13 @@ import (
 	_ "time/tzdata"
 )
 
-// Action is what a decision is asked about: submit, read or export.
+// Action is what a decision is asked about: submit, read, export, approve
+// or reopen.
 type Action string
 
 // Input is the question put to the policy.
 type Input struct {
-	// Action is submit, read or export.
+	// Action is submit, read, export, approve or reopen.
 	Action Action
 	// Org is the caller, e.g. "force/btp", "trust/RV3", "icb/QMJ",
 	// "region/london", as authenticated.

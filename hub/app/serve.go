@@ -20,9 +20,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/pathwayhub/pathwayhub/hub/api/approvals"
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/api/returns"
 	"github.com/pathwayhub/pathwayhub/hub/config"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/web/evidence"
 	"github.com/pathwayhub/pathwayhub/ingest/pack"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
@@ -70,14 +72,19 @@ func (h *Hub) routes(ctx context.Context) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	appr, err := approvals.New(store.New(h.conn, h.cfg.ClickHouse.Database), h.svc.policy, nil, h.logger)
+	if err != nil {
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle(authenticated(h.svc.ingest.Handler(authn)))
 	mux.Handle(authenticated(h.svc.access.Handler(authn, small)))
 	mux.Handle(authenticated(ev.Handler(authn, small)))
 	mux.Handle(authenticated(ret.Handler(authn, small)))
+	mux.Handle(authenticated(appr.Handler(authn, small)))
 	mux.Handle("/evidence/", limitBody(ev.Pages()))
 	reflector := grpcreflect.NewStaticReflector(pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName,
-		pathwayv1connect.EvidenceServiceName, pathwayv1connect.ReturnServiceName, grpchealth.HealthV1ServiceName)
+		pathwayv1connect.EvidenceServiceName, pathwayv1connect.ReturnServiceName, pathwayv1connect.ApprovalServiceName, grpchealth.HealthV1ServiceName)
 	mux.Handle(limited(grpcreflect.NewHandlerV1(reflector, small)))
 	mux.Handle(limited(grpcreflect.NewHandlerV1Alpha(reflector, small)))
 	mux.Handle(limited(grpchealth.NewHandler(healthChecker{conn: h.conn}, small)))
@@ -203,7 +210,7 @@ type healthChecker struct{ conn driver.Conn }
 func (h healthChecker) Check(ctx context.Context, req *grpchealth.CheckRequest) (*grpchealth.CheckResponse, error) {
 	switch req.Service {
 	case "", pathwayv1connect.IngestServiceName, pathwayv1connect.AccessServiceName, pathwayv1connect.EvidenceServiceName,
-		pathwayv1connect.ReturnServiceName:
+		pathwayv1connect.ReturnServiceName, pathwayv1connect.ApprovalServiceName:
 	default:
 		return nil, connect.NewError(connect.CodeNotFound, fmt.Errorf("unknown service %q", req.Service))
 	}

@@ -148,7 +148,7 @@ const incidentColumns = `force_id, incident_ref, revision, status, subject_token
 	assessment_started, assessment_completed, detention_ended,
 	extension_authorised, extension_hours, extension_superintendent_approved,
 	presence_time, presence_actor, presence_action, presence_reason,
-	outcome, detention_breach, submission_id, received_at, payload`
+	outcome, detention_breach, submission_id, received_at, payload, revision_reason`
 
 // incidentRow is one incident of a group insert with its batch's columns.
 type incidentRow struct {
@@ -242,6 +242,7 @@ func appendIncident(batch driver.Batch, in Incident, submissionID string, receiv
 		flag(ext.GetAuthorised()), uint8(ext.GetHours()), flag(ext.GetSuperintendentApproved()),
 		pTime, pActor, pAction, pReason,
 		codes.Of(rec.GetOutcome()), flag(in.Breach), submissionID, receivedAt.UTC(), string(payload),
+		codes.Of(rec.GetRevisionReason()),
 	)
 }
 

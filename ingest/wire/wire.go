@@ -14,3 +14,7 @@ const CodeForceIDIgnored = "force_id_ignored"
 // CodePolicyDenied is the error code of a record the data-sharing agreements
 // do not let its submitter send; the message gives the policy's reason.
 const CodePolicyDenied = "policy.denied"
+
+// CodeApprovedMonth is the error code of a record for a month its force has
+// approved, sent without a revision_reason; with one it is stored.
+const CodeApprovedMonth = "approved_month"

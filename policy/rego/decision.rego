@@ -8,6 +8,7 @@
 #   them: one reason per agreement or grant, and the grants' agreements.
 package pathway.decision
 
+import data.pathway.approve
 import data.pathway.read
 import data.pathway.submit
 
@@ -21,3 +22,5 @@ default main := {
 main := submit.decision if input.action == "submit"
 
 main := read.decision if input.action in {"read", "export"}
+
+main := approve.decision if input.action in {"approve", "reopen"}

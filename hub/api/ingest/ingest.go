@@ -190,6 +190,30 @@ func (s *Service) SubmitIncidents(ctx context.Context, req *connect.Request[path
 			}
 			return s.store.IncidentRevisions(ctx, org.ID, refs)
 		},
+		gate: func(ctx context.Context, org auth.Org, chosen []judged, results []*pathwayv1.RecordResult) ([]judged, error) {
+			approved, err := s.store.ApprovedMonths(ctx, org.ID)
+			if err != nil || len(approved) == 0 {
+				return chosen, err
+			}
+			keep := chosen[:0:0]
+			for _, c := range chosen {
+				rec := recs[c.index]
+				at := rec.GetTimeline().GetCallReceived().AsTime().UTC()
+				month := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+				if when, ok := approved[month]; ok && rec.GetRevisionReason() == pathwayv1.RevisionReason_REVISION_REASON_UNSPECIFIED {
+					res := results[c.index]
+					res.Status = pathwayv1.RecordStatus_RECORD_STATUS_REJECTED
+					res.Errors = append(res.Errors, &pathwayv1.FieldViolation{
+						Field: "revision_reason", Code: wire.CodeApprovedMonth,
+						Message: fmt.Sprintf("the force approved %s (on %s): a record for it needs a revision_reason, and is then stored",
+							month.Format("2006-01"), when.Format(time.DateOnly)),
+					})
+					continue
+				}
+				keep = append(keep, c)
+			}
+			return keep, nil
+		},
 		insert: func(ctx context.Context, id string, received time.Time, _ auth.Org, chosen []judged) error {
 			rows := make([]store.Incident, 0, len(chosen))
 			for _, c := range chosen {
@@ -297,6 +321,10 @@ type dataset struct {
 	stored func(ctx context.Context, org auth.Org, cands []judged) (map[string]uint32, error)
 	// insert stores the chosen records as submission id.
 	insert func(ctx context.Context, id string, received time.Time, org auth.Org, chosen []judged) error
+	// gate, when non-nil, returns the chosen records that may be stored
+	// after all, rejecting the others in results: a record for a month its
+	// force has approved needs a revision reason.
+	gate func(ctx context.Context, org auth.Org, chosen []judged, results []*pathwayv1.RecordResult) ([]judged, error)
 }
 
 // submitted is a batch's outcome: its log row and one result per record.
@@ -353,6 +381,11 @@ func (s *Service) submit(ctx context.Context, msg proto.Message, n int, dryRun b
 		return submitted{}, s.unavailable(ctx, d.name, org, err)
 	}
 	toStore := judge(candidates, stored, results)
+	if d.gate != nil && len(toStore) > 0 {
+		if toStore, err = d.gate(ctx, org, toStore, results); err != nil {
+			return submitted{}, s.unavailable(ctx, d.name, org, err)
+		}
+	}
 	sub := s.summarise(org, d.name, received, dryRun, results, toStore)
 	keys := make([]store.IncidentKey, len(toStore))
 	for i, c := range toStore {

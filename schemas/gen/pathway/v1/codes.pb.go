@@ -1268,6 +1268,71 @@ func (PresenceReason) EnumDescriptor() ([]byte, []int) {
 	return file_pathway_v1_codes_proto_rawDescGZIP(), []int{17}
 }
 
+// RevisionReason is why a record is sent for a month its force has approved.
+type RevisionReason int32
+
+const (
+	// Not given.
+	RevisionReason_REVISION_REASON_UNSPECIFIED RevisionReason = 0
+	// An incident not sent before the month was approved.
+	RevisionReason_REVISION_REASON_LATE_RECORD RevisionReason = 1
+	// A correction of a field that was wrong.
+	RevisionReason_REVISION_REASON_CORRECTION RevisionReason = 2
+	// The incident's outcome or end became known.
+	RevisionReason_REVISION_REASON_OUTCOME_UPDATE RevisionReason = 3
+	// A data quality review of the month.
+	RevisionReason_REVISION_REASON_DATA_QUALITY_REVIEW RevisionReason = 4
+	// Any other reason.
+	RevisionReason_REVISION_REASON_OTHER RevisionReason = 5
+)
+
+// Enum value maps for RevisionReason.
+var (
+	RevisionReason_name = map[int32]string{
+		0: "REVISION_REASON_UNSPECIFIED",
+		1: "REVISION_REASON_LATE_RECORD",
+		2: "REVISION_REASON_CORRECTION",
+		3: "REVISION_REASON_OUTCOME_UPDATE",
+		4: "REVISION_REASON_DATA_QUALITY_REVIEW",
+		5: "REVISION_REASON_OTHER",
+	}
+	RevisionReason_value = map[string]int32{
+		"REVISION_REASON_UNSPECIFIED":         0,
+		"REVISION_REASON_LATE_RECORD":         1,
+		"REVISION_REASON_CORRECTION":          2,
+		"REVISION_REASON_OUTCOME_UPDATE":      3,
+		"REVISION_REASON_DATA_QUALITY_REVIEW": 4,
+		"REVISION_REASON_OTHER":               5,
+	}
+)
+
+func (x RevisionReason) Enum() *RevisionReason {
+	p := new(RevisionReason)
+	*p = x
+	return p
+}
+
+func (x RevisionReason) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RevisionReason) Descriptor() protoreflect.EnumDescriptor {
+	return file_pathway_v1_codes_proto_enumTypes[18].Descriptor()
+}
+
+func (RevisionReason) Type() protoreflect.EnumType {
+	return &file_pathway_v1_codes_proto_enumTypes[18]
+}
+
+func (x RevisionReason) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RevisionReason.Descriptor instead.
+func (RevisionReason) EnumDescriptor() ([]byte, []int) {
+	return file_pathway_v1_codes_proto_rawDescGZIP(), []int{18}
+}
+
 var File_pathway_v1_codes_proto protoreflect.FileDescriptor
 
 const file_pathway_v1_codes_proto_rawDesc = "" +
@@ -1417,7 +1482,14 @@ const file_pathway_v1_codes_proto_rawDesc = "" +
 	",PRESENCE_REASON_RISK_TO_LIFE_OR_SERIOUS_HARM\x10\x01\x12&\n" +
 	"\"PRESENCE_REASON_INSUFFICIENT_STAFF\x10\x02\x12#\n" +
 	"\x1fPRESENCE_REASON_TRANSFER_NEEDED\x10\x03\x12\x19\n" +
-	"\x15PRESENCE_REASON_OTHER\x10\x04BCZAgithub.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1;pathwayv1b\x06proto3"
+	"\x15PRESENCE_REASON_OTHER\x10\x04*\xda\x01\n" +
+	"\x0eRevisionReason\x12\x1f\n" +
+	"\x1bREVISION_REASON_UNSPECIFIED\x10\x00\x12\x1f\n" +
+	"\x1bREVISION_REASON_LATE_RECORD\x10\x01\x12\x1e\n" +
+	"\x1aREVISION_REASON_CORRECTION\x10\x02\x12\"\n" +
+	"\x1eREVISION_REASON_OUTCOME_UPDATE\x10\x03\x12'\n" +
+	"#REVISION_REASON_DATA_QUALITY_REVIEW\x10\x04\x12\x19\n" +
+	"\x15REVISION_REASON_OTHER\x10\x05BCZAgithub.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1;pathwayv1b\x06proto3"
 
 var (
 	file_pathway_v1_codes_proto_rawDescOnce sync.Once
@@ -1431,7 +1503,7 @@ func file_pathway_v1_codes_proto_rawDescGZIP() []byte {
 	return file_pathway_v1_codes_proto_rawDescData
 }
 
-var file_pathway_v1_codes_proto_enumTypes = make([]protoimpl.EnumInfo, 18)
+var file_pathway_v1_codes_proto_enumTypes = make([]protoimpl.EnumInfo, 19)
 var file_pathway_v1_codes_proto_goTypes = []any{
 	(IncidentStatus)(0),      // 0: pathway.v1.IncidentStatus
 	(IncidentType)(0),        // 1: pathway.v1.IncidentType
@@ -1451,6 +1523,7 @@ var file_pathway_v1_codes_proto_goTypes = []any{
 	(PresenceActor)(0),       // 15: pathway.v1.PresenceActor
 	(PresenceAction)(0),      // 16: pathway.v1.PresenceAction
 	(PresenceReason)(0),      // 17: pathway.v1.PresenceReason
+	(RevisionReason)(0),      // 18: pathway.v1.RevisionReason
 }
 var file_pathway_v1_codes_proto_depIdxs = []int32{
 	0, // [0:0] is the sub-list for method output_type
@@ -1470,7 +1543,7 @@ func file_pathway_v1_codes_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_pathway_v1_codes_proto_rawDesc), len(file_pathway_v1_codes_proto_rawDesc)),
-			NumEnums:      18,
+			NumEnums:      19,
 			NumMessages:   0,
 			NumExtensions: 0,
 			NumServices:   0,

@@ -126,9 +126,14 @@ type IncidentRecord struct {
 	PresenceLog []*PresenceEntry `protobuf:"bytes,80,rep,name=presence_log,json=presenceLog,proto3" json:"presence_log,omitempty"`
 	// How the incident ended for the person, once known (usually when the incident closes); leave
 	// it unset until then.
-	Outcome       Outcome `protobuf:"varint,90,opt,name=outcome,proto3,enum=pathway.v1.Outcome" json:"outcome,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Outcome Outcome `protobuf:"varint,90,opt,name=outcome,proto3,enum=pathway.v1.Outcome" json:"outcome,omitempty"`
+	// Why this revision is sent. Required when the force has approved the month of the incident's
+	// call_received (UTC; ApprovalService): without it the record is rejected on this field, with
+	// code `approved_month`. With it the record is stored, and the month shows as revised after
+	// approval. Optional otherwise, and then stored too.
+	RevisionReason RevisionReason `protobuf:"varint,91,opt,name=revision_reason,json=revisionReason,proto3,enum=pathway.v1.RevisionReason" json:"revision_reason,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *IncidentRecord) Reset() {
@@ -383,6 +388,13 @@ func (x *IncidentRecord) GetOutcome() Outcome {
 		return x.Outcome
 	}
 	return Outcome_OUTCOME_UNSPECIFIED
+}
+
+func (x *IncidentRecord) GetRevisionReason() RevisionReason {
+	if x != nil {
+		return x.RevisionReason
+	}
+	return RevisionReason_REVISION_REASON_UNSPECIFIED
 }
 
 // Timeline holds the times along the pathway, each in UTC and to the second (sub-second parts
@@ -764,7 +776,7 @@ var File_pathway_v1_incident_proto protoreflect.FileDescriptor
 const file_pathway_v1_incident_proto_rawDesc = "" +
 	"\n" +
 	"\x19pathway/v1/incident.proto\x12\n" +
-	"pathway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16pathway/v1/codes.proto\"\xb4\x10\n" +
+	"pathway.v1\x1a\x1bbuf/validate/validate.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16pathway/v1/codes.proto\"\x83\x11\n" +
 	"\x0eIncidentRecord\x12.\n" +
 	"\x0eschema_version\x18\x01 \x01(\rB\a\xbaH\x04*\x02\b\x01R\rschemaVersion\x12;\n" +
 	"\bforce_id\x18\x02 \x01(\tB \xbaH\x1d\xd8\x01\x01r\x182\x16^[a-z][a-z0-9-]{1,39}$R\aforceId\x128\n" +
@@ -811,7 +823,8 @@ const file_pathway_v1_incident_proto_rawDesc = "" +
 	"\btimeline\x18< \x01(\v2\x14.pathway.v1.TimelineB\x06\xbaH\x03\xc8\x01\x01R\btimeline\x123\n" +
 	"\textension\x18F \x01(\v2\x15.pathway.v1.ExtensionR\textension\x12F\n" +
 	"\fpresence_log\x18P \x03(\v2\x19.pathway.v1.PresenceEntryB\b\xbaH\x05\x92\x01\x02\x102R\vpresenceLog\x127\n" +
-	"\aoutcome\x18Z \x01(\x0e2\x13.pathway.v1.OutcomeB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\"\x93\a\n" +
+	"\aoutcome\x18Z \x01(\x0e2\x13.pathway.v1.OutcomeB\b\xbaH\x05\x82\x01\x02\x10\x01R\aoutcome\x12M\n" +
+	"\x0frevision_reason\x18[ \x01(\x0e2\x1a.pathway.v1.RevisionReasonB\b\xbaH\x05\x82\x01\x02\x10\x01R\x0erevisionReason\"\x93\a\n" +
 	"\bTimeline\x12G\n" +
 	"\rcall_received\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampB\x06\xbaH\x03\xc8\x01\x01R\fcallReceived\x126\n" +
 	"\bdeployed\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\bdeployed\x12?\n" +
@@ -882,10 +895,11 @@ var file_pathway_v1_incident_proto_goTypes = []any{
 	(ConveyanceMethod)(0),         // 17: pathway.v1.ConveyanceMethod
 	(PoliceVehicleReason)(0),      // 18: pathway.v1.PoliceVehicleReason
 	(Outcome)(0),                  // 19: pathway.v1.Outcome
-	(*timestamppb.Timestamp)(nil), // 20: google.protobuf.Timestamp
-	(PresenceActor)(0),            // 21: pathway.v1.PresenceActor
-	(PresenceAction)(0),           // 22: pathway.v1.PresenceAction
-	(PresenceReason)(0),           // 23: pathway.v1.PresenceReason
+	(RevisionReason)(0),           // 20: pathway.v1.RevisionReason
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(PresenceActor)(0),            // 22: pathway.v1.PresenceActor
+	(PresenceAction)(0),           // 23: pathway.v1.PresenceAction
+	(PresenceReason)(0),           // 24: pathway.v1.PresenceReason
 }
 var file_pathway_v1_incident_proto_depIdxs = []int32{
 	5,  // 0: pathway.v1.IncidentRecord.status:type_name -> pathway.v1.IncidentStatus
@@ -907,30 +921,31 @@ var file_pathway_v1_incident_proto_depIdxs = []int32{
 	2,  // 16: pathway.v1.IncidentRecord.extension:type_name -> pathway.v1.Extension
 	4,  // 17: pathway.v1.IncidentRecord.presence_log:type_name -> pathway.v1.PresenceEntry
 	19, // 18: pathway.v1.IncidentRecord.outcome:type_name -> pathway.v1.Outcome
-	20, // 19: pathway.v1.Timeline.call_received:type_name -> google.protobuf.Timestamp
-	20, // 20: pathway.v1.Timeline.deployed:type_name -> google.protobuf.Timestamp
-	20, // 21: pathway.v1.Timeline.hcp_consulted:type_name -> google.protobuf.Timestamp
-	20, // 22: pathway.v1.Timeline.detained:type_name -> google.protobuf.Timestamp
-	20, // 23: pathway.v1.Timeline.ambulance_requested:type_name -> google.protobuf.Timestamp
-	20, // 24: pathway.v1.Timeline.ambulance_arrived:type_name -> google.protobuf.Timestamp
-	20, // 25: pathway.v1.Timeline.arrived_at_pos:type_name -> google.protobuf.Timestamp
-	20, // 26: pathway.v1.Timeline.handover_initiated:type_name -> google.protobuf.Timestamp
-	20, // 27: pathway.v1.Timeline.handover_accepted:type_name -> google.protobuf.Timestamp
-	20, // 28: pathway.v1.Timeline.police_left_pos:type_name -> google.protobuf.Timestamp
-	20, // 29: pathway.v1.Timeline.assessment_started:type_name -> google.protobuf.Timestamp
-	20, // 30: pathway.v1.Timeline.assessment_completed:type_name -> google.protobuf.Timestamp
-	20, // 31: pathway.v1.Timeline.detention_ended:type_name -> google.protobuf.Timestamp
-	20, // 32: pathway.v1.PosTransfer.arrived:type_name -> google.protobuf.Timestamp
-	13, // 33: pathway.v1.PosTransfer.pos_type:type_name -> pathway.v1.PlaceOfSafetyType
-	20, // 34: pathway.v1.PresenceEntry.time:type_name -> google.protobuf.Timestamp
-	21, // 35: pathway.v1.PresenceEntry.actor:type_name -> pathway.v1.PresenceActor
-	22, // 36: pathway.v1.PresenceEntry.action:type_name -> pathway.v1.PresenceAction
-	23, // 37: pathway.v1.PresenceEntry.reason:type_name -> pathway.v1.PresenceReason
-	38, // [38:38] is the sub-list for method output_type
-	38, // [38:38] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	20, // 19: pathway.v1.IncidentRecord.revision_reason:type_name -> pathway.v1.RevisionReason
+	21, // 20: pathway.v1.Timeline.call_received:type_name -> google.protobuf.Timestamp
+	21, // 21: pathway.v1.Timeline.deployed:type_name -> google.protobuf.Timestamp
+	21, // 22: pathway.v1.Timeline.hcp_consulted:type_name -> google.protobuf.Timestamp
+	21, // 23: pathway.v1.Timeline.detained:type_name -> google.protobuf.Timestamp
+	21, // 24: pathway.v1.Timeline.ambulance_requested:type_name -> google.protobuf.Timestamp
+	21, // 25: pathway.v1.Timeline.ambulance_arrived:type_name -> google.protobuf.Timestamp
+	21, // 26: pathway.v1.Timeline.arrived_at_pos:type_name -> google.protobuf.Timestamp
+	21, // 27: pathway.v1.Timeline.handover_initiated:type_name -> google.protobuf.Timestamp
+	21, // 28: pathway.v1.Timeline.handover_accepted:type_name -> google.protobuf.Timestamp
+	21, // 29: pathway.v1.Timeline.police_left_pos:type_name -> google.protobuf.Timestamp
+	21, // 30: pathway.v1.Timeline.assessment_started:type_name -> google.protobuf.Timestamp
+	21, // 31: pathway.v1.Timeline.assessment_completed:type_name -> google.protobuf.Timestamp
+	21, // 32: pathway.v1.Timeline.detention_ended:type_name -> google.protobuf.Timestamp
+	21, // 33: pathway.v1.PosTransfer.arrived:type_name -> google.protobuf.Timestamp
+	13, // 34: pathway.v1.PosTransfer.pos_type:type_name -> pathway.v1.PlaceOfSafetyType
+	21, // 35: pathway.v1.PresenceEntry.time:type_name -> google.protobuf.Timestamp
+	22, // 36: pathway.v1.PresenceEntry.actor:type_name -> pathway.v1.PresenceActor
+	23, // 37: pathway.v1.PresenceEntry.action:type_name -> pathway.v1.PresenceAction
+	24, // 38: pathway.v1.PresenceEntry.reason:type_name -> pathway.v1.PresenceReason
+	39, // [39:39] is the sub-list for method output_type
+	39, // [39:39] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_pathway_v1_incident_proto_init() }
