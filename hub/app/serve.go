@@ -72,7 +72,11 @@ func (h *Hub) routes(ctx context.Context) (*http.ServeMux, error) {
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	appr, err := approvals.New(store.New(h.conn, h.cfg.ClickHouse.Database), h.svc.policy, nil, h.logger)
+	appr, err := approvals.New(store.New(h.conn, h.cfg.ClickHouse.Database), h.svc.policy, nil, h.logger, func() {
+		for _, pub := range h.svc.publishers {
+			pub.Notify()
+		}
+	})
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}

@@ -111,6 +111,27 @@ func TestApprovingAMonth(t *testing.T) {
 	if n := h.count(t, "SELECT count() FROM approvals"); n != 1 {
 		t.Errorf("%d approvals rows after an approval and its retry, want 1", n)
 	}
+	// The shares mark the month: the regional lead's, and the
+	// commissioner's whose districts include the City.
+	shared := func(recipient string) string {
+		t.Helper()
+		h.publish(t)
+		var state string
+		if err := h.ch.QueryRow(t.Context(), "SELECT state FROM "+h.shareDB(t, recipient)+".month_status WHERE force_id = ? AND month = toDate(?)",
+			force, last.Format(time.DateOnly)).Scan(&state); err != nil {
+			t.Fatalf("%s's month_status: %v", recipient, err)
+		}
+		return state
+	}
+	for _, r := range []string{"london_regional_lead", nelRecipient} {
+		if st := shared(r); st != "approved" {
+			t.Errorf("%s's share shows the approved month as %q", r, st)
+		}
+	}
+	if n := h.count(t, "SELECT count() FROM "+h.shareDB(t, "london_regional_lead")+".month_status WHERE force_id = ? AND month = toDate(?) AND state = 'provisional'",
+		force, last.AddDate(0, -1, 0).Format(time.DateOnly)); n != 1 {
+		t.Error("the month before, not approved, is not shown as provisional")
+	}
 
 	// A revision for the approved month without a reason: rejected on
 	// the field, nothing stored, on a dry run too.
@@ -147,6 +168,9 @@ func TestApprovingAMonth(t *testing.T) {
 	if m := monthState(t, h, cityToken, force, lastText); m.GetState() != pathwayv1.MonthState_MONTH_STATE_REVISED_AFTER_APPROVAL || m.GetRevisedAfterApproval() != 1 {
 		t.Errorf("after a revision with a reason: %v", m)
 	}
+	if st := shared("london_regional_lead"); st != "revised_after_approval" {
+		t.Errorf("the regional lead's share shows the revised month as %q", st)
+	}
 
 	// Reopening: a reason is required; then the month is provisional, and
 	// a second reopening has nothing to reopen.
@@ -165,6 +189,9 @@ func TestApprovingAMonth(t *testing.T) {
 	}
 	if m := monthState(t, h, cityToken, force, lastText); m.GetState() != pathwayv1.MonthState_MONTH_STATE_PROVISIONAL || m.GetReopenReason() != pathwayv1.ReopenReason_REOPEN_REASON_LATE_RECORDS {
 		t.Errorf("after reopening: %v", m)
+	}
+	if st := shared("london_regional_lead"); st != "provisional" {
+		t.Errorf("the regional lead's share shows the reopened month as %q", st)
 	}
 	if err := reopen(pathwayv1.ReopenReason_REOPEN_REASON_OTHER); connect.CodeOf(err) != connect.CodeFailedPrecondition {
 		t.Errorf("reopening a provisional month: %v", err)

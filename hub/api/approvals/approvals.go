@@ -30,6 +30,7 @@ type Policy interface {
 type Service struct {
 	store     *store.Store
 	policy    Policy
+	changed   func()
 	now       func() time.Time
 	logger    *slog.Logger
 	validator protovalidate.Validator
@@ -38,8 +39,9 @@ type Service struct {
 var _ pathwayv1connect.ApprovalServiceHandler = (*Service)(nil)
 
 // New returns a Service over st, deciding with p; now is the clock (nil:
-// time.Now).
-func New(st *store.Store, p Policy, now func() time.Time, logger *slog.Logger) (*Service, error) {
+// time.Now). changed, when non-nil, is called after a month's state
+// changed (the publishers are nudged: the shares mark each month).
+func New(st *store.Store, p Policy, now func() time.Time, logger *slog.Logger, changed func()) (*Service, error) {
 	if now == nil {
 		now = time.Now
 	}
@@ -50,7 +52,7 @@ func New(st *store.Store, p Policy, now func() time.Time, logger *slog.Logger) (
 	if err != nil {
 		return nil, fmt.Errorf("approvals: %w", err)
 	}
-	return &Service{store: st, policy: p, now: now, logger: logger.With("component", "approvals"), validator: v}, nil
+	return &Service{store: st, policy: p, changed: changed, now: now, logger: logger.With("component", "approvals"), validator: v}, nil
 }
 
 // Handler returns the Connect path and handler, with opts (the
@@ -72,7 +74,7 @@ func (s *Service) ApproveMonth(ctx context.Context, req *connect.Request[pathway
 	}
 	_, already := current[month]
 	if !already {
-		if err := s.store.LogApproval(ctx, approval(force, month, store.ApprovalApproved, s.now(), d, "")); err != nil {
+		if err := s.record(ctx, approval(force, month, store.ApprovalApproved, s.now(), d, "")); err != nil {
 			return nil, s.unavailable(err)
 		}
 	}
@@ -97,7 +99,7 @@ func (s *Service) ReopenMonth(ctx context.Context, req *connect.Request[pathwayv
 	if _, ok := current[month]; !ok {
 		return nil, connect.NewError(connect.CodeFailedPrecondition, fmt.Errorf("month: %s of %s is not approved; there is nothing to reopen", req.Msg.GetMonth(), force))
 	}
-	if err := s.store.LogApproval(ctx, approval(force, month, store.ApprovalReopened, s.now(), d, codes.Of(req.Msg.GetReason()))); err != nil {
+	if err := s.record(ctx, approval(force, month, store.ApprovalReopened, s.now(), d, codes.Of(req.Msg.GetReason()))); err != nil {
 		return nil, s.unavailable(err)
 	}
 	m, err := s.state(ctx, force, month)
@@ -165,6 +167,22 @@ func (s *Service) begin(ctx context.Context, msg proto.Message, action policy.Ac
 	return m, d, nil
 }
 
+// record logs a, then logs the month as changed in the changes log, so
+// that the next publication marks it in every share that shows it, and
+// nudges the publishers.
+func (s *Service) record(ctx context.Context, a store.Approval) error {
+	if err := s.store.LogApproval(ctx, a); err != nil {
+		return err
+	}
+	if err := s.store.LogChanges(ctx, "approval-"+a.DecisionID, nil, map[string]time.Time{a.ForceID: a.Month}); err != nil {
+		return err
+	}
+	if s.changed != nil {
+		s.changed()
+	}
+	return nil
+}
+
 func (s *Service) unavailable(err error) error {
 	s.logger.Error("approvals", "err", err)
 	return connect.NewError(connect.CodeUnavailable, errors.New("the approvals could not be read or written; try again"))
@@ -192,33 +210,22 @@ func monthOf(t time.Time) time.Time {
 // States returns the state of each of force's months from from to to
 // (first days, inclusive), oldest first.
 func States(ctx context.Context, st *store.Store, force string, from, to time.Time) ([]*pathwayv1.MonthApproval, error) {
-	all, err := st.Approvals(ctx, []string{force})
+	statuses, err := st.MonthStatuses(ctx, force, from, to)
 	if err != nil {
 		return nil, err
 	}
-	approvedAt := map[time.Time]time.Time{}
-	for m, a := range all[force] {
-		if a.State == store.ApprovalApproved {
-			approvedAt[m] = a.DecidedAt
-		}
-	}
-	incidents, revised, err := st.MonthCounts(ctx, force, from, to, approvedAt)
-	if err != nil {
-		return nil, err
+	states := map[string]pathwayv1.MonthState{
+		store.MonthProvisional: pathwayv1.MonthState_MONTH_STATE_PROVISIONAL, store.MonthApproved: pathwayv1.MonthState_MONTH_STATE_APPROVED,
+		store.MonthRevisedAfterApproval: pathwayv1.MonthState_MONTH_STATE_REVISED_AFTER_APPROVAL,
 	}
 	reasons := codes.Values(pathwayv1.ReopenReason(0).Descriptor())
-	var out []*pathwayv1.MonthApproval
-	for m := from; !m.After(to); m = m.AddDate(0, 1, 0) {
-		ma := &pathwayv1.MonthApproval{Force: force, Month: m.Format("2006-01"), State: pathwayv1.MonthState_MONTH_STATE_PROVISIONAL,
-			Incidents: incidents[m]}
-		if a, ok := all[force][m]; ok {
+	out := make([]*pathwayv1.MonthApproval, 0, len(statuses))
+	for _, ms := range statuses {
+		ma := &pathwayv1.MonthApproval{Force: force, Month: ms.Month.Format("2006-01"), State: states[ms.State],
+			Incidents: ms.Incidents, RevisedAfterApproval: ms.Revised}
+		if a := ms.Latest; a != nil {
 			ma.DecidedAt, ma.DecidedBy, ma.Recipient, ma.Agreement, ma.DecisionId = timestamppb.New(a.DecidedAt), a.Org, a.Recipient, a.Agreement, a.DecisionID
-			if a.State == store.ApprovalApproved {
-				ma.State, ma.RevisedAfterApproval = pathwayv1.MonthState_MONTH_STATE_APPROVED, revised[m]
-				if revised[m] > 0 {
-					ma.State = pathwayv1.MonthState_MONTH_STATE_REVISED_AFTER_APPROVAL
-				}
-			} else {
+			if a.State == store.ApprovalReopened {
 				ma.ReopenReason = pathwayv1.ReopenReason(reasons[a.ReopenReason])
 			}
 		}

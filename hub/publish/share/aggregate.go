@@ -14,6 +14,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/measures/disclosure"
 	"github.com/pathwayhub/pathwayhub/hub/measures/funnel"
 	"github.com/pathwayhub/pathwayhub/hub/measures/spc"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/policy"
 )
 
@@ -52,6 +53,10 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 	scope := measures.Scope{Forces: g.Forces, Regions: g.Regions, LADs: g.LADs}
 	byRegion := g.Role == policy.RoleNationalLead
 	tabs := aggregateSchema()
+	forces := map[string]bool{}
+	for _, f := range g.Forces {
+		forces[f] = true
+	}
 	for _, id := range g.Measures {
 		m, ok := measures.ByID(id)
 		if !ok {
@@ -70,6 +75,9 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 		byForce := map[string][]cell{}
 		for _, c := range cells {
 			byForce[c.force] = append(byForce[c.force], c)
+			if !byRegion {
+				forces[c.force] = true
+			}
 		}
 		for _, force := range slices.Sorted(maps.Keys(byForce)) {
 			rows, summary, err := seriesRows(m, rule, p.opts.Thresholds, byForce[force], p.opts.Rebase)
@@ -90,8 +98,22 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 		}
 		tabs.catalogue.rows = append(tabs.catalogue.rows, catalogueRow(m))
 	}
+	if byRegion && len(g.Forces) == 0 {
+		// Units are regions: every force that submits has months.
+		all, err := store.New(p.opts.Conn, p.opts.Database).SubmittingForces(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("share: %w", err)
+		}
+		for _, f := range all {
+			forces[f] = true
+		}
+	}
+	status, err := p.monthStatusTable(ctx, slices.Sorted(maps.Keys(forces)), from, to.AddDate(0, -1, 0))
+	if err != nil {
+		return nil, err
+	}
 	if byRegion {
-		return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, unitsTable()}, nil
+		return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, unitsTable(), status}, nil
 	}
 	if slices.Contains(g.Measures, "feed_timeliness") || slices.Contains(g.Measures, "feed_completeness") {
 		rows, err := p.rejectionRows(ctx, rule, scope, from, to)
@@ -100,7 +122,33 @@ func (p *Publisher) aggregateTables(ctx context.Context, g policy.Grant, pub *Pu
 		}
 		tabs.rejections.rows = rows
 	}
-	return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, tabs.rejections}, nil
+	return []table{tabs.measures, tabs.spc, tabs.funnel, tabs.catalogue, tabs.rejections, status}, nil
+}
+
+// monthStatusTable is the month_status table: for each force in the share
+// and each published month, whether the force has approved it
+// (provisional, approved, or revised_after_approval: approved, then
+// records stored for it with a revision reason), and when it was last
+// approved. It holds no count.
+func (p *Publisher) monthStatusTable(ctx context.Context, forces []string, from, to time.Time) (table, error) {
+	t := table{name: "month_status", orderBy: "(force_id, month)", columns: []column{
+		{"force_id", "String"}, {"month", "Date"}, {"state", "String"}, {"approved_at", "Nullable(DateTime)"},
+	}}
+	states, err := store.New(p.opts.Conn, p.opts.Database).MonthStates(ctx, forces, from, to)
+	if err != nil {
+		return t, fmt.Errorf("share: month status: %w", err)
+	}
+	for _, f := range forces {
+		for _, st := range states[f] {
+			var at *time.Time
+			if st.State != store.MonthProvisional {
+				when := st.Latest.DecidedAt.Truncate(time.Second)
+				at = &when
+			}
+			t.rows = append(t.rows, []any{f, st.Month, st.State, at})
+		}
+	}
+	return t, nil
 }
 
 // rejectionRows are the feed_rejections rows: the rules broken by the
