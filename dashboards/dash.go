@@ -53,6 +53,24 @@ func publicationPanel(a Audience, description string) *table.PanelBuilder {
 			a.Database+".publication"))
 }
 
+// monthStatusPanel lists, for each force (those chosen in the force
+// variable, when byForce) and month of the time range, whether the force
+// has approved the month: provisional, approved, or revised after
+// approval.
+func monthStatusPanel(a Audience, byForce bool, w, h uint32) *table.PanelBuilder {
+	where := monthFilter
+	if byForce {
+		where += " AND " + forceFilter
+	}
+	return tablePanel("Which months each force has approved",
+		"Each force signs off (approves) a month of its data when it is complete; the figures of a month not "+
+			"approved are provisional and may still change. A month revised after approval had records sent for it "+
+			"after its sign-off, each with a stated reason. Method: the month_status table the hub publishes with "+
+			"every share, from the forces' approvals; it holds no count.", w, h,
+		query(a, fmt.Sprintf("SELECT force_id AS force, month, state, approved_at\nFROM %s.month_status\nWHERE %s\nORDER BY month DESC, force",
+			a.Database, where)))
+}
+
 // query is a ClickHouse target on the audience's datasource.
 func query(a Audience, sql string) *ClickHouseQueryBuilder {
 	return NewClickHouseQuery(a.DatasourceUID(), sql)

@@ -13,8 +13,8 @@ func (a Audience) hasFeed() bool {
 }
 
 // Feed is the feed health dashboard for an aggregate audience granted the
-// feed measures: submissions, lag, rejections by reason and field
-// completeness, per force.
+// feed measures: submissions, lag, rejections by reason, the months each
+// force has approved, and field completeness, per force.
 func Feed(a Audience) (Dashboard, error) {
 	b := newDashboard(a.ID+"-feed", "Feed health · "+a.ID,
 		"How promptly and completely each force's data reaches the hub, for "+a.ID, "feed", a.Role).
@@ -44,6 +44,7 @@ func Feed(a Audience) (Dashboard, error) {
 			"Method: the sum of the published monthly counts."+disclosureNote, 12, 8,
 		query(a, fmt.Sprintf("SELECT force_id AS force, field, code, sum(rejections) AS rejections\nFROM %s.feed_rejections\nWHERE %s AND %s AND suppressed = 0\nGROUP BY force_id, field, code\nORDER BY rejections DESC, force, field, code",
 			a.Database, monthFilter, forceFilter))))
+	b.WithPanel(monthStatusPanel(a, true, 24, 8))
 	if m, ok := measures.ByID("feed_completeness"); ok && a.has(m.ID) {
 		b.WithPanel(timeSeries("Field completeness by force",
 			describe(m, byForceMethod), grafanaUnit(m.Unit), 24, 8, series(a, byForceSQL(a, m.ID))).Min(0).Max(100))

@@ -33,6 +33,7 @@ func Overview(a Audience) (Dashboard, error) {
 			"when it was published and the last complete month it covers (data cut-off), and the disclosure "+
 			"control applied (counts up to the threshold suppressed, the rest rounded to the base). Method: the "+
 			"publication table the hub writes with every share."))
+	b.WithPanel(monthStatusPanel(a, true, 24, 6))
 	if a.has("s136_detentions") {
 		m, _ := measures.ByID("s136_detentions")
 		b.WithPanel(statPanel("s136 detentions, latest month",

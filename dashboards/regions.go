@@ -96,6 +96,7 @@ func RegionalComparison(a Audience) (Dashboard, error) {
 			"Transport Police out. Regions are **not ranked**: the funnel plots show which differ by more than chance, "+
 			"and the SPC charts which changed. Small counts are suppressed and the rest rounded before they leave the hub.",
 		24, 4))
+	b.WithPanel(monthStatusPanel(a, false, 24, 6))
 	for _, id := range []string{"detention_rate", "s136_detentions"} {
 		m, ok := measures.ByID(id)
 		if !ok || !a.has(id) {

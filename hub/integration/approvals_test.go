@@ -1,6 +1,7 @@
 package integration_test
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"connectrpc.com/connect"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/pathwayhub/pathwayhub/hub/web/evidence"
 	"github.com/pathwayhub/pathwayhub/ingest/wire"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
 	"github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1/pathwayv1connect"
@@ -127,6 +129,18 @@ func TestApprovingAMonth(t *testing.T) {
 		if st := shared(r); st != "approved" {
 			t.Errorf("%s's share shows the approved month as %q", r, st)
 		}
+	}
+	// The commissioner's evidence page says so too.
+	rep, err := evidence.Load(t.Context(), h.ch, h.shareDB(t, nelRecipient), nelRecipient, []string{"s136_detentions"}, evidence.Period{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page bytes.Buffer
+	if err := evidence.RenderPage(&page, rep, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(page.String(), "Which months are approved") || !strings.Contains(page.String(), `<td class="approved">approved</td>`) {
+		t.Error("the commissioner's evidence page does not mark the approved month")
 	}
 	if n := h.count(t, "SELECT count() FROM "+h.shareDB(t, "london_regional_lead")+".month_status WHERE force_id = ? AND month = toDate(?) AND state = 'provisional'",
 		force, last.AddDate(0, -1, 0).Format(time.DateOnly)); n != 1 {

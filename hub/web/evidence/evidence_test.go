@@ -258,6 +258,15 @@ func testNationalPage(t *testing.T, f *fixture) {
 			t.Errorf("the national lead's page lacks %q", want)
 		}
 	}
+	// Forces appear only where they approve their months: each force signs
+	// off its own data, whichever region its incidents count in.
+	if !strings.Contains(page, "Which months are approved") {
+		t.Error("the national lead's page does not say which months are approved")
+	}
+	if before, rest, ok := strings.Cut(page, `<section class="months"`); ok {
+		_, after, _ := strings.Cut(rest, "</section>")
+		page = before + after
+	}
 	for _, force := range []string{"Metropolitan Police Service", "City of London Police", `id="feed_timeliness"`, `id="ethnic_disparity"`} {
 		if strings.Contains(page, force) {
 			t.Errorf("the national lead's page shows %q", force)
@@ -602,7 +611,7 @@ func testPack(t *testing.T, f *fixture) {
 	for _, e := range m.Files {
 		names = append(names, e.Name)
 	}
-	for _, want := range []string{"index.html", "measures.csv", "summary.csv", "funnel.csv", "report.pdf"} {
+	for _, want := range []string{"index.html", "measures.csv", "summary.csv", "funnel.csv", "months.csv", "report.pdf"} {
 		if !slices.Contains(names, want) {
 			t.Errorf("the pack lacks %s (has %v)", want, names)
 		}

@@ -70,7 +70,8 @@ func (s *Service) pageError(w http.ResponseWriter, err error) {
 }
 
 // Pack writes rep's evidence pack as a zip to w: index.html, measures.csv,
-// summary.csv, funnel.csv, report.pdf when Chromium is available, and
+// summary.csv, funnel.csv, months.csv (which months each force has
+// approved), report.pdf when Chromium is available, and
 // manifest.json. decisionID is the export decision.
 func (s *Service) Pack(ctx context.Context, w *bytes.Buffer, rep Report, decisionID string) error {
 	var page bytes.Buffer
@@ -81,7 +82,7 @@ func (s *Service) Pack(ctx context.Context, w *bytes.Buffer, rep Report, decisio
 	for _, f := range []struct {
 		name string
 		rows [][]string
-	}{{"measures.csv", measuresCSV(rep)}, {"summary.csv", summaryCSV(rep)}, {"funnel.csv", funnelCSV(rep)}} {
+	}{{"measures.csv", measuresCSV(rep)}, {"summary.csv", summaryCSV(rep)}, {"funnel.csv", funnelCSV(rep)}, {"months.csv", monthsCSV(rep)}} {
 		data, err := writeCSV(f.rows)
 		if err != nil {
 			return err
@@ -226,6 +227,16 @@ func funnelCSV(r Report) [][]string {
 				flag(u.Suppressed), chart.FormatNumber(f.Target), num(u.Lower95), num(u.Upper95),
 				num(u.Lower998), num(u.Upper998), u.Position998})
 		}
+	}
+	return rows
+}
+
+// monthsCSV is each force's month status over the period: provisional,
+// approved or revised_after_approval.
+func monthsCSV(r Report) [][]string {
+	rows := [][]string{{"force", "month", "state"}}
+	for _, m := range r.Months {
+		rows = append(rows, []string{m.Force, month(m.Month), m.State})
 	}
 	return rows
 }

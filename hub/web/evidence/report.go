@@ -38,6 +38,18 @@ type Report struct {
 	// Funnels are one funnel plot per funnel measure, for the last month of
 	// the period that has one, in catalogue order.
 	Funnels []Funnel
+	// Months are, for each force and month of the period, whether the
+	// force has approved it (the share's month_status table; none for a
+	// share published before it had one).
+	Months []MonthStatus
+}
+
+// MonthStatus is where one month of a force's figures stands:
+// "provisional", "approved" or "revised_after_approval".
+type MonthStatus struct {
+	Force string
+	Month time.Time
+	State string
 }
 
 // Provenance is the publication the numbers come from (the share's
@@ -161,8 +173,38 @@ func Load(ctx context.Context, conn driver.Conn, db, recipient string, granted [
 		}
 		r.Measures = append(r.Measures, m)
 	}
-	r.Funnels, err = loadFunnels(ctx, conn, db, cat, r.From, r.To)
+	if r.Funnels, err = loadFunnels(ctx, conn, db, cat, r.From, r.To); err != nil {
+		return r, err
+	}
+	r.Months, err = loadMonths(ctx, conn, db, r.From, r.To)
 	return r, err
+}
+
+// loadMonths reads the share's month_status table for the period.
+func loadMonths(ctx context.Context, conn driver.Conn, db string, from, to time.Time) ([]MonthStatus, error) {
+	var n uint64
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.tables WHERE database = ? AND name = 'month_status'", db).Scan(&n); err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	if n == 0 {
+		return nil, nil
+	}
+	rows, err := conn.Query(ctx, "SELECT force_id, month, state FROM "+db+".month_status WHERE month >= toDate(?) AND month <= toDate(?) ORDER BY force_id, month",
+		from.Format(time.DateOnly), to.Format(time.DateOnly))
+	if err != nil {
+		return nil, fmt.Errorf("evidence: %w", err)
+	}
+	defer rows.Close()
+	var out []MonthStatus
+	for rows.Next() {
+		var m MonthStatus
+		if err := rows.Scan(&m.Force, &m.Month, &m.State); err != nil {
+			return nil, fmt.Errorf("evidence: %w", err)
+		}
+		m.Month = m.Month.UTC()
+		out = append(out, m)
+	}
+	return out, rows.Err()
 }
 
 func loadProvenance(ctx context.Context, conn driver.Conn, db string, p *Provenance) error {

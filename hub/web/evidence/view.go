@@ -40,10 +40,65 @@ type page struct {
 	// lead's comparison of regions.
 	Unit     string
 	Matrix   []matrixRow
+	// Months is the month-status grid: one row per force, the last
+	// twelve months of the period as columns.
+	Months   monthGrid
 	Sections []section
 	// PackURL is the pack download link, when packs may be made from the
 	// page (not inside a pack).
 	PackURL string
+}
+
+type monthGrid struct {
+	Months []string
+	Rows   []monthGridRow
+}
+
+type monthGridRow struct {
+	Force  string
+	States []string
+}
+
+// monthStateText words a month's state for the page.
+var monthStateText = map[string]string{
+	"provisional": "provisional", "approved": "approved", "revised_after_approval": "revised after approval",
+}
+
+// newMonthGrid lays out the last twelve months of the report's month
+// statuses, a row per force.
+func newMonthGrid(r Report) monthGrid {
+	var g monthGrid
+	if len(r.Months) == 0 {
+		return g
+	}
+	first := r.To.AddDate(0, -11, 0)
+	if first.Before(r.From) {
+		first = r.From
+	}
+	var months []time.Time
+	for m := first; !m.After(r.To); m = m.AddDate(0, 1, 0) {
+		months = append(months, m)
+		g.Months = append(g.Months, m.Format("Jan 2006"))
+	}
+	byForce := map[string]map[time.Time]string{}
+	for _, ms := range r.Months {
+		if byForce[ms.Force] == nil {
+			byForce[ms.Force] = map[time.Time]string{}
+		}
+		byForce[ms.Force][ms.Month] = ms.State
+	}
+	for _, f := range slices.Sorted(maps.Keys(byForce)) {
+		row := monthGridRow{Force: f}
+		for _, m := range months {
+			st := monthStateText[byForce[f][m]]
+			if st == "" {
+				st = "provisional"
+			}
+			row.States = append(row.States, st)
+		}
+		g.Rows = append(g.Rows, row)
+	}
+	return g
 }
 
 type matrixRow struct {
@@ -97,6 +152,7 @@ func newPage(r Report, packURL string) page {
 		Period:  r.From.Format("January 2006") + " to " + r.To.Format("January 2006"),
 		PackURL: packURL,
 		Unit:    "force",
+		Months:  newMonthGrid(r),
 	}
 	if r.Provenance.Role == policy.RoleNationalLead {
 		p.Unit = "region"
