@@ -38,8 +38,8 @@ type page struct {
 	Forces []string
 	// Unit is what the columns are: "force", or "region" in a national
 	// lead's comparison of regions.
-	Unit     string
-	Matrix   []matrixRow
+	Unit   string
+	Matrix []matrixRow
 	// Months is the month-status grid: one row per force, the last
 	// twelve months of the period as columns.
 	Months   monthGrid
