@@ -33,7 +33,7 @@ tools (agreements check, stats) are pathwayhub commands.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), accessCmd(), evidenceCmd(), returnCmd())
+	root.AddCommand(submitCmd(), checkCmd(), tokeniseCmd(), simulateCmd(), accessCmd(), evidenceCmd(), returnCmd(), monthCmd())
 	return root
 }
 

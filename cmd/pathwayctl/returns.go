@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"connectrpc.com/connect"
@@ -103,12 +102,11 @@ func writeReturn(w io.Writer, r *pathwayv1.GetAnnualReturnResponse) error {
 	}
 	fmt.Fprintf(w, "%s, financial year %s (%s)\n%d detentions, %d revised after first sent; data cut-off %s\n",
 		p.GetForce(), p.GetYear(), state, p.GetDetentions(), p.GetRevised(), p.GetCutoff().AsTime().UTC().Format(time.RFC3339))
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	for _, t := range r.GetTables() {
-		fmt.Fprintf(tw, "\n%s\t\t\n", t.GetTitle())
+		fmt.Fprintf(w, "\n%s\n", t.GetTitle())
 		for _, row := range t.GetRows() {
-			fmt.Fprintf(tw, "%s\t%d\t\n", row.GetLabel(), row.GetDetentions())
+			fmt.Fprintf(w, "  %-55s %8d\n", row.GetLabel(), row.GetDetentions())
 		}
 	}
-	return tw.Flush()
+	return nil
 }
