@@ -168,6 +168,9 @@ func Run(ctx context.Context, opts Options) error {
 	if err == nil {
 		err = printStats(ctx, out, info)
 	}
+	if err == nil && !opts.Cluster {
+		err = approveLastMonth(ctx, out, info, tokens["force/metropolitan"])
+	}
 	if err == nil {
 		err = publishShares(ctx, out, info, historyIn)
 		if err != nil && opts.Cluster {
@@ -332,6 +335,7 @@ Where to look:
   submit:       go run ./cmd/pathwayctl submit --hub %[1]s --token "$(grep force/btp %[5]s | cut -d' ' -f2)" --key-file %[6]s ingest/export/testdata/sample.csv
   tokens:       %[5]s (one "org token" per line; the hub stores only their hashes)
   access:       go run ./cmd/pathwayctl access --hub %[1]s --token "$(grep icb/QMJ %[5]s | cut -d' ' -f2)"
+  months:       go run ./cmd/pathwayctl month list --hub %[1]s --token "$(grep force/metropolitan %[5]s | cut -d' ' -f2)" --force metropolitan
   return:       go run ./cmd/pathwayctl return --hub %[1]s --token "$(grep force/metropolitan %[5]s | cut -d' ' -f2)" --force metropolitan --year %[14]s
   shares:       ClickHouse users in %[7]s, passwords in %[8]s; e.g.
                 clickhouse-client --port %[9]s --user %[10]sncl_icb --password "$(grep ncl_icb %[8]s | cut -d' ' -f2)" -q 'SHOW TABLES FROM %[10]sncl_icb'
@@ -351,6 +355,27 @@ func lastFinancialYear(now time.Time) string {
 		start--
 	}
 	return fmt.Sprintf("%d-%02d", start, (start+1)%100)
+}
+
+// approveLastMonth has the Met's supervisors sign off its last complete
+// month, as a force does when a month's data is complete: the shares then
+// mark it approved.
+func approveLastMonth(ctx context.Context, out io.Writer, info app.Info, token string) error {
+	if token == "" {
+		return nil
+	}
+	now := time.Now().UTC()
+	month := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0).Format("2006-01")
+	c := pathwayv1connect.NewApprovalServiceClient(http.DefaultClient, info.URL)
+	req := connect.NewRequest(&pathwayv1.ApproveMonthRequest{Force: "metropolitan", Month: month})
+	req.Header().Set("Authorization", "Bearer "+token)
+	resp, err := c.ApproveMonth(ctx, req)
+	if err != nil {
+		return fmt.Errorf("demo: approve the Met's %s: %w", month, err)
+	}
+	fmt.Fprintf(out, "\nThe Met's supervisors approved %s (%d incidents; decision %s): the shares mark it approved, the other months provisional.\n",
+		month, resp.Msg.GetMonth().GetIncidents(), resp.Msg.GetMonth().GetDecisionId())
+	return nil
 }
 
 // printReturn asks the hub, as the Met's supervisors, for the Met's Home

@@ -43,7 +43,7 @@ func TestDemoRuns(t *testing.T) {
 	out := runDemo(t, false)
 	for _, want := range []string{"Shares published", "ncl_icb", "What North Central London ICB sees", "Evidence for North Central London ICB",
 		"west-midlands", "npcc_mh_lead", "What the NPCC's national lead sees", "West Midlands ", "North West ", "London ",
-		"The Met's Home Office return for", "first place of safety: Police station"} {
+		"The Met's Home Office return for", "first place of safety: Police station", "The Met's supervisors approved"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the demo did not say %q:\n%s", want, out)
 		}
