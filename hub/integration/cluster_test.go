@@ -295,4 +295,13 @@ func TestThePublishingHubPublishesWhatAnotherHubStored(t *testing.T) {
 		return publisher.count(t, "SELECT count() FROM "+prefix+nclRecipient+".measures WHERE measure_id = 's136_detentions' AND month = toDate(?) AND value = 20",
 			lastMonth.Format(time.DateOnly)) == 1
 	})
+	// An approval through the other hub reaches the lease holder's shares
+	// the same way.
+	if _, err := approve(t, other, metToken, "metropolitan", lastMonth.Format("2006-01")); err != nil {
+		t.Fatalf("approve through the hub without the lease: %v", err)
+	}
+	waitFor(t, "the lease holder's copy of the commissioner's share to mark the month approved through the other hub", func() bool {
+		return publisher.count(t, "SELECT count() FROM "+prefix+nclRecipient+".month_status WHERE force_id = 'metropolitan' AND month = toDate(?) AND state = 'approved'",
+			lastMonth.Format(time.DateOnly)) == 1
+	})
 }

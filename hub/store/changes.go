@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -94,6 +95,11 @@ func (s *Store) ChangesSince(ctx context.Context, since time.Time) (Changes, err
 	return out, rows.Err()
 }
 
+// ApprovalChange starts the submission id of the changes-log row an
+// approval or reopening of a month writes (hub/api/approvals): the month's
+// shares must be published again, though no batch was stored.
+const ApprovalChange = "approval-"
+
 // StoredBatches reads the batches the changes log holds from since on
 // whose submissions are logged too, so stored (a changes row is written
 // before its batch is stored, the submissions row after): each with the
@@ -126,6 +132,12 @@ func (s *Store) StoredBatches(ctx context.Context, since time.Time) (batches map
 		return nil, readAt, fmt.Errorf("store: stored batches: %w", err)
 	}
 	batches = map[string]time.Time{}
+	for id, at := range logged {
+		if strings.HasPrefix(id, ApprovalChange) {
+			batches[id] = at // an approval stores nothing but its row
+			delete(logged, id)
+		}
+	}
 	if len(logged) == 0 {
 		return batches, readAt, nil
 	}

@@ -174,7 +174,7 @@ func (s *Service) record(ctx context.Context, a store.Approval) error {
 	if err := s.store.LogApproval(ctx, a); err != nil {
 		return err
 	}
-	if err := s.store.LogChanges(ctx, "approval-"+a.DecisionID, nil, map[string]time.Time{a.ForceID: a.Month}); err != nil {
+	if err := s.store.LogChanges(ctx, store.ApprovalChange+a.DecisionID, nil, map[string]time.Time{a.ForceID: a.Month}); err != nil {
 		return err
 	}
 	if s.changed != nil {
