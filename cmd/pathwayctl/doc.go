@@ -1,7 +1,8 @@
 // Command pathwayctl is the client of Pathway Hub for the organisations that
 // use it: it pseudonymises a force's local export and submits it, checks files
-// offline, makes tokens, simulates feeds, shows what a credential may see, and
-// downloads and verifies evidence packs. It links no ClickHouse driver, no
+// offline, makes tokens, simulates feeds, shows what a credential may see,
+// downloads and verifies evidence packs, downloads a force's Home Office
+// annual return, and approves, reopens and lists a force's months. It links no ClickHouse driver, no
 // policy engine and no dashboard generator: the operators' tools that need
 // them (agreements check, stats) are pathwayhub commands.
 //
