@@ -290,11 +290,14 @@ func TestThePublishingHubPublishesWhatAnotherHubStored(t *testing.T) {
 	// Last month's detentions, which the commissioner's share counts.
 	now := time.Now().UTC()
 	lastMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	sent := time.Now()
 	other.mustSubmitAll(t, metToken, detentions(t, 20, camden, lastMonth.AddDate(0, 0, 9))...)
 	waitFor(t, "the lease holder's copy of the commissioner's share to count last month's 20 detentions, stored through the other hub", func() bool {
 		return publisher.count(t, "SELECT count() FROM "+prefix+nclRecipient+".measures WHERE measure_id = 's136_detentions' AND month = toDate(?) AND value = 20",
 			lastMonth.Format(time.DateOnly)) == 1
 	})
+	t.Logf("the lease holder published the batch %.1f s after it was sent to the other hub (debounce 5 s)", time.Since(sent).Seconds())
+	sent = time.Now()
 	// An approval through the other hub reaches the lease holder's shares
 	// the same way.
 	if _, err := approve(t, other, metToken, "metropolitan", lastMonth.Format("2006-01")); err != nil {
@@ -304,4 +307,5 @@ func TestThePublishingHubPublishesWhatAnotherHubStored(t *testing.T) {
 		return publisher.count(t, "SELECT count() FROM "+prefix+nclRecipient+".month_status WHERE force_id = 'metropolitan' AND month = toDate(?) AND state = 'approved'",
 			lastMonth.Format(time.DateOnly)) == 1
 	})
+	t.Logf("and marked the approval %.1f s after it was made through the other hub", time.Since(sent).Seconds())
 }

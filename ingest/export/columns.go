@@ -154,6 +154,7 @@ func buildColumns() []*column {
 	add("extension_hours", kindUint, false, extension, sub(extension, "hours"))
 	add("extension_superintendent_approved", kindBool, false, extension, sub(extension, "superintendent_approved"))
 	add("outcome", kindEnum, false, top("outcome"))
+	add("revision_reason", kindEnum, false, top("revision_reason"))
 	add("transfers", kindTransfers, false, top("transfers"))
 	add("presence_log", kindPresence, false, top("presence_log"))
 	return cols

@@ -196,6 +196,9 @@ func columnCases() []columnCase {
 		{column: "outcome", value: "discharged_no_followup", want: func(_ *testing.T, r *pathwayv1.IncidentRecord) {
 			r.Outcome = pathwayv1.Outcome_OUTCOME_DISCHARGED_NO_FOLLOWUP
 		}},
+		{column: "revision_reason", value: "correction", want: func(_ *testing.T, r *pathwayv1.IncidentRecord) {
+			r.RevisionReason = pathwayv1.RevisionReason_REVISION_REASON_CORRECTION
+		}},
 		{
 			column: "transfers",
 			value:  "2025-03-01T12:00:00Z|emergency_department|RAL|RAL01; 2025-03-01T15:30:00+01:00|police_station ;",
@@ -301,8 +304,8 @@ func TestColumnCasesCoverFormatAndRecord(t *testing.T) {
 			t.Errorf("field %s is set by no column", name)
 		}
 	}
-	if len(export.Columns()) != 44 {
-		t.Errorf("%d columns, want 44", len(export.Columns()))
+	if len(export.Columns()) != 45 {
+		t.Errorf("%d columns, want 45", len(export.Columns()))
 	}
 	if !slices.Contains(export.RequiredColumns(), "incident_number") || slices.Contains(export.RequiredColumns(), "person_id") {
 		t.Errorf("RequiredColumns() = %v", export.RequiredColumns())
