@@ -389,24 +389,28 @@ func printReturn(ctx context.Context, out io.Writer, info app.Info, token, dir s
 	c := pathwayv1connect.NewReturnServiceClient(http.DefaultClient, info.URL)
 	req := connect.NewRequest(&pathwayv1.GetAnnualReturnRequest{Force: "metropolitan", Year: year})
 	req.Header().Set("Authorization", "Bearer "+token)
+	start := time.Now()
 	resp, err := c.GetAnnualReturn(ctx, req)
 	if err != nil {
 		return fmt.Errorf("demo: the Met's annual return: %w", err)
 	}
+	took := time.Since(start)
 	path := filepath.Join(dir, resp.Msg.GetPackName())
 	if err := os.WriteFile(path, resp.Msg.GetPack(), 0o600); err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
 	p := resp.Msg.GetProvenance()
-	fmt.Fprintf(out, "\nThe Met's Home Office return for %s, generated (signed pack %s):\n  %d s136 detentions", year, path, p.GetDetentions())
+	fmt.Fprintf(out, "\nThe Met's Home Office return for %s, generated in %.1f s (signed pack %s):\n  %d s136 detentions",
+		year, took.Seconds(), path, p.GetDetentions())
 	for _, t := range resp.Msg.GetTables() {
 		if t.GetId() != "place_of_safety" {
 			continue
 		}
-		fmt.Fprint(out, "; first place of safety:")
+		var cells []string
 		for _, r := range t.GetRows()[:len(t.GetRows())-1] {
-			fmt.Fprintf(out, " %s %d,", r.GetLabel(), r.GetDetentions())
+			cells = append(cells, fmt.Sprintf("%s %d", r.GetLabel(), r.GetDetentions()))
 		}
+		fmt.Fprint(out, "; first place of safety: "+strings.Join(cells, ", "))
 	}
 	fmt.Fprintln(out)
 	return nil
