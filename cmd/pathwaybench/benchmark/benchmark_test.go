@@ -47,6 +47,7 @@ func TestSmoke(t *testing.T) {
 		{"costs", len(rep.Costs) == 6},
 		{"national", rep.National != nil && rep.National.Incidents > 0 && rep.National.Recipients == 11 && rep.National.DiskBytes > 0},
 		{"panels", rep.National != nil && len(rep.National.Panels) > 0},
+		{"annual return", rep.National != nil && rep.National.Return != nil && rep.National.Return.Runs == 3 && rep.National.Return.Seconds > 0},
 		{"targets", len(rep.Targets) == 9},
 		{"freshness", rep.Freshness != nil && rep.Freshness.Samples > 0 && rep.Freshness.Unseen == 0 && rep.Freshness.FullPublishSeconds > 0 && rep.Freshness.IdleSeconds > 0},
 		{"cluster", rep.Cluster != nil && rep.Cluster.Records == 2*100 && rep.Cluster.Single.RecordsPerSecond > 0 &&

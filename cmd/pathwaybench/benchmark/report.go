@@ -96,9 +96,23 @@ type National struct {
 	PublishSeconds      float64 `json:"publish_seconds"`
 	// SnapshotSeconds is the part of PublishSeconds spent making the
 	// snapshot every recipient's measures read.
-	SnapshotSeconds float64       `json:"snapshot_seconds"`
-	Panels          []PanelResult `json:"panels"`
-	PanelsSource    string        `json:"panels_source"`
+	SnapshotSeconds float64 `json:"snapshot_seconds"`
+	// Return is the Home Office annual return of the largest force for the
+	// last financial year that ended (hub/store AnnualReturn, what
+	// ReturnService reads): the median of ReturnRuns runs.
+	Return       *ReturnResult `json:"return,omitempty"`
+	Panels       []PanelResult `json:"panels"`
+	PanelsSource string        `json:"panels_source"`
+}
+
+// ReturnResult is the time to read and build one force's annual return.
+type ReturnResult struct {
+	Force      string  `json:"force"`
+	Year       string  `json:"year"`
+	Detentions uint64  `json:"detentions"`
+	Runs       int     `json:"runs"`
+	Seconds    float64 `json:"median_seconds"`
+	MaxSeconds float64 `json:"max_seconds"`
 }
 
 // PanelResult is one panel query's latency as its audience's user.
@@ -328,6 +342,10 @@ func (r *Report) nationalMarkdown(w func(string, ...any)) {
 	}
 	w("- ClickHouse disk footprint: %.1f MB in all, %.1f MB of it the raw database.", float64(n.DiskBytes)/(1<<20), float64(n.RawDiskBytes)/(1<<20))
 	w("- Share publication: %.1f s for %d recipients (%s), of which %.1f s making the snapshot of the published months that every recipient's measures read.", n.PublishSeconds, n.Recipients, n.Agreements, n.SnapshotSeconds)
+	if rr := n.Return; rr != nil {
+		w("- Home Office annual return of %s for %s (%d detentions, read from the raw incidents at their latest revision): median %.2f s, worst %.2f s, over %d runs.",
+			rr.Force, rr.Year, rr.Detentions, rr.Seconds, rr.MaxSeconds, rr.Runs)
+	}
 	w("")
 	w("Panel queries: %s. Each ran %d times as its audience's ClickHouse user; %d queries in all (report.json has each one).", n.PanelsSource, panelRuns(n.Panels), len(n.Panels))
 	w("One line per panel query of the generated dashboards, over every audience (and force, for a repeated panel), with the worst of them:")

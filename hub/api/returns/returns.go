@@ -18,6 +18,7 @@ import (
 
 	"github.com/pathwayhub/pathwayhub/hub/api/auth"
 	"github.com/pathwayhub/pathwayhub/hub/measures/annual"
+	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/ingest/pack"
 	"github.com/pathwayhub/pathwayhub/policy"
 	pathwayv1 "github.com/pathwayhub/pathwayhub/schemas/gen/pathway/v1"
@@ -107,7 +108,7 @@ func (s *Service) GetAnnualReturn(ctx context.Context, req *connect.Request[path
 	}
 	grant := d.Grants[i]
 
-	cutoff, ret, err := s.read(ctx, msg.GetForce(), year)
+	cutoff, ret, err := store.New(s.opts.Conn, s.opts.Database).AnnualReturn(ctx, msg.GetForce(), year)
 	if err != nil {
 		s.logger.Error("read the return", "force", msg.GetForce(), "year", year.String(), "err", err)
 		return nil, connect.NewError(connect.CodeUnavailable, errors.New("the incidents could not be read; try again"))
@@ -149,40 +150,4 @@ func (s *Service) GetAnnualReturn(ctx context.Context, req *connect.Request[path
 		out.Tables = append(out.Tables, pt)
 	}
 	return connect.NewResponse(out), nil
-}
-
-// read runs the return's statement and builds its tables; cutoff is the
-// server's clock before the read.
-func (s *Service) read(ctx context.Context, force string, year annual.Year) (cutoff time.Time, ret annual.Return, err error) {
-	if err := s.opts.Conn.QueryRow(ctx, "SELECT now()").Scan(&cutoff); err != nil {
-		return cutoff, ret, err
-	}
-	query, err := annual.Query(s.opts.Database, force, year)
-	if err != nil {
-		return cutoff, ret, err
-	}
-	rows, err := s.opts.Conn.Query(ctx, query)
-	if err != nil {
-		return cutoff, ret, err
-	}
-	defer rows.Close()
-	var cells []annual.Cell
-	for rows.Next() {
-		var c annual.Cell
-		var met, arrested uint8
-		if err := rows.Scan(&c.Month, &c.AgeBand, &c.Sex, &c.EthnicGroup, &c.FirstPos, &c.Conveyance, &c.VehicleReason,
-			&met, &arrested, &c.Consulted, &c.Detentions, &c.Revised, &c.LastReceived); err != nil {
-			return cutoff, ret, err
-		}
-		c.ConditionsMet, c.Arrested = met == 1, arrested == 1
-		cells = append(cells, c)
-	}
-	if err := rows.Err(); err != nil {
-		return cutoff, ret, err
-	}
-	ret, err = annual.Build(year, cells)
-	if err != nil {
-		return cutoff, ret, err
-	}
-	return cutoff.UTC(), ret, annual.Check(ret)
 }
