@@ -27,8 +27,12 @@ type Options struct {
 	// Shards and Replicas are the layout (each at least 1).
 	Shards, Replicas int
 	// SessionTimeout is the servers' ZooKeeper session timeout: how soon a
-	// killed replica, started again, is active. Zero means 4 s,
-	// ZooKeeper's least.
+	// killed replica, started again, is active, and how long a server may
+	// stall (a busy machine) before its session expires. Zero means 10 s,
+	// as in the compose cluster: with 4 s, ZooKeeper's least, servers of a
+	// loaded test machine saw their sessions expire mid-migration, and
+	// ClickHouse 18.16 then crashed in its ZooKeeper client or stopped its
+	// distributed DDL worker.
 	SessionTimeout time.Duration
 	// Database is the raw database of the hubs the cluster is for: the
 	// servers take the recipients' users from its coord.UsersNode in
@@ -63,7 +67,7 @@ func Start(ctx context.Context, o Options) (*Local, error) {
 		return nil, errors.New("cluster: need a directory, and at least one shard of one replica")
 	}
 	if o.SessionTimeout == 0 {
-		o.SessionTimeout = 4 * time.Second
+		o.SessionTimeout = 10 * time.Second
 	}
 	zk, err := zkserver.Start(ctx, zkserver.Options{DataDir: filepath.Join(o.Dir, "zookeeper")})
 	if err != nil {
