@@ -94,23 +94,14 @@ func (s *Store) ApprovedMonths(ctx context.Context, force string) (map[time.Time
 	return out, nil
 }
 
-// MonthCounts returns, for force's months from from to to (first days,
-// inclusive), the incidents of each (call_received in it, at their latest
-// revision, withdrawn ones included) and, for each month in approvedAt,
-// the incidents revised after its approval (revisedAfterApproval).
-func (s *Store) MonthCounts(ctx context.Context, force string, from, to time.Time, approvedAt map[time.Time]time.Time) (incidents, revised map[time.Time]uint64, err error) {
-	incidents = map[time.Time]uint64{}
-	if err := s.monthsRead(ctx, "SELECT toStartOfMonth(call_received, 'UTC') AS month, count() FROM (SELECT call_received FROM "+s.db+
-		".incidents FINAL WHERE force_id = "+sqltext.String(force)+") WHERE 1 = 1"+callWindow(from, to)+" GROUP BY month", incidents); err != nil {
-		return nil, nil, err
-	}
-	revised = map[time.Time]uint64{}
-	if len(approvedAt) > 0 {
-		if revised, err = s.revisedAfterApproval(ctx, force, from, to, approvedAt); err != nil {
-			return nil, nil, err
-		}
-	}
-	return incidents, revised, nil
+// monthIncidents returns, for force's months from from to to (first
+// days, inclusive), the incidents of each: call_received in it, at their
+// latest revision, withdrawn ones included.
+func (s *Store) monthIncidents(ctx context.Context, force string, from, to time.Time) (map[time.Time]uint64, error) {
+	out := map[time.Time]uint64{}
+	err := s.monthsRead(ctx, "SELECT toStartOfMonth(call_received, 'UTC') AS month, count() FROM (SELECT call_received FROM "+s.db+
+		".incidents FINAL WHERE force_id = "+sqltext.String(force)+") WHERE 1 = 1"+callWindow(from, to)+" GROUP BY month", out)
+	return out, err
 }
 
 // revisedAfterApproval counts, for each month in approvedAt, the incidents
@@ -182,7 +173,7 @@ func (s *Store) MonthStatuses(ctx context.Context, force string, from, to time.T
 	if err != nil {
 		return nil, err
 	}
-	incidents, _, err := s.MonthCounts(ctx, force, from, to, nil)
+	incidents, err := s.monthIncidents(ctx, force, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -249,12 +249,7 @@ func runNational(ctx context.Context, e *env) error {
 // annualReturn times force's Home Office return for the last financial
 // year that ended, runs times.
 func annualReturn(ctx context.Context, st *store.Store, force string, runs int) (*ReturnResult, error) {
-	now := time.Now().UTC()
-	start := now.Year() - 1
-	if now.Month() < time.April {
-		start--
-	}
-	year := annual.Year{Start: start}
+	year := annual.LastEnded(time.Now())
 	out := &ReturnResult{Force: force, Year: year.String(), Runs: runs}
 	var took []float64
 	for range runs {

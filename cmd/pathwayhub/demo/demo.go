@@ -22,6 +22,7 @@ import (
 	"github.com/pathwayhub/pathwayhub/hub/app"
 	"github.com/pathwayhub/pathwayhub/hub/config"
 	"github.com/pathwayhub/pathwayhub/hub/measures"
+	"github.com/pathwayhub/pathwayhub/hub/measures/annual"
 	"github.com/pathwayhub/pathwayhub/hub/publish/share"
 	"github.com/pathwayhub/pathwayhub/hub/store"
 	"github.com/pathwayhub/pathwayhub/hub/store/chdb"
@@ -344,17 +345,7 @@ Where to look:
 Live trickle running: incidents open, update and close in real time. Ctrl-C stops the demo.
 `, info.URL, info.ClickHouseAddr, info.Database, strings.TrimPrefix(info.URL, "http://"),
 		filepath.Join(dir, "tokens.txt"), filepath.Join(dir, "region.key"), usersAt(info), info.PasswordsFile,
-		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir), countsCommand(info, dir), lastFinancialYear(time.Now()))
-}
-
-// lastFinancialYear is the last financial year (1 April to 31 March) that
-// ended before now, "YYYY-YY".
-func lastFinancialYear(now time.Time) string {
-	start := now.Year() - 1
-	if now.Month() < time.April {
-		start--
-	}
-	return fmt.Sprintf("%d-%02d", start, (start+1)%100)
+		info.ClickHouseAddr[strings.LastIndexByte(info.ClickHouseAddr, ':')+1:], info.SharePrefix, info.MetricsURL, filepath.Dir(dir), countsCommand(info, dir), annual.LastEnded(time.Now()))
 }
 
 // approveLastMonth has the Met's supervisors sign off its last complete
@@ -385,7 +376,7 @@ func printReturn(ctx context.Context, out io.Writer, info app.Info, token, dir s
 	if token == "" {
 		return nil // the agreements give the Met no credential
 	}
-	year := lastFinancialYear(time.Now())
+	year := annual.LastEnded(time.Now()).String()
 	c := pathwayv1connect.NewReturnServiceClient(http.DefaultClient, info.URL)
 	req := connect.NewRequest(&pathwayv1.GetAnnualReturnRequest{Force: "metropolitan", Year: year})
 	req.Header().Set("Authorization", "Bearer "+token)

@@ -33,6 +33,15 @@ func ParseYear(s string) (Year, error) {
 	return Year{Start: start}, nil
 }
 
+// LastEnded is the last financial year that ended before now.
+func LastEnded(now time.Time) Year {
+	start := now.UTC().Year() - 1
+	if now.UTC().Month() < time.April {
+		start--
+	}
+	return Year{Start: start}
+}
+
 // String writes y as "YYYY-YY".
 func (y Year) String() string { return fmt.Sprintf("%d-%02d", y.Start, (y.Start+1)%100) }
 

@@ -8,6 +8,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pathwayhub/pathwayhub/hub/measures"
@@ -134,7 +135,7 @@ func (p *Publisher) monthStatusTable(ctx context.Context, forces []string, from,
 	t := table{name: "month_status", orderBy: "(force_id, month)", columns: []column{
 		{"force_id", "String"}, {"month", "Date"}, {"state", "String"}, {"approved_at", "Nullable(DateTime)"},
 	}}
-	states, err := store.New(p.opts.Conn, p.opts.Database).MonthStates(ctx, forces, from, to)
+	states, err := p.months.get(ctx, store.New(p.opts.Conn, p.opts.Database), forces, from, to)
 	if err != nil {
 		return t, fmt.Errorf("share: month status: %w", err)
 	}
@@ -543,4 +544,46 @@ func flag(b bool) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// monthMemo keeps, for one publication, the month states of each force
+// read so far: a force shown in several shares is read once (its
+// revisions after approval are counted from its incidents). publish
+// clears it; shares built at once share it.
+type monthMemo struct {
+	mu       sync.Mutex
+	from, to time.Time
+	states   map[string][]store.MonthStatus
+}
+
+func (m *monthMemo) clear() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.states = nil
+}
+
+// get returns the states of forces' months from from to to, reading only
+// the forces not read yet for that period.
+func (m *monthMemo) get(ctx context.Context, st *store.Store, forces []string, from, to time.Time) (map[string][]store.MonthStatus, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.states == nil || !m.from.Equal(from) || !m.to.Equal(to) {
+		m.states, m.from, m.to = map[string][]store.MonthStatus{}, from, to
+	}
+	var missing []string
+	for _, f := range forces {
+		if _, ok := m.states[f]; !ok {
+			missing = append(missing, f)
+		}
+	}
+	if len(missing) > 0 {
+		read, err := st.MonthStates(ctx, missing, from, to)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range missing {
+			m.states[f] = read[f]
+		}
+	}
+	return m.states, nil
 }

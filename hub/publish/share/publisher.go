@@ -128,6 +128,9 @@ type Publisher struct {
 	recordsAt map[string]time.Time
 	// fastPath is true while RunRecords runs.
 	fastPath atomic.Bool
+	// months are the month states the aggregate shares of the current
+	// publication have read.
+	months monthMemo
 }
 
 // The defaults of Options, taken where a field is zero. hub/config's
@@ -332,6 +335,8 @@ type due struct {
 func (p *Publisher) publish(ctx context.Context, full bool) (Report, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	// Approvals may have changed since the last publication.
+	p.months.clear()
 	start := time.Now()
 	now := p.opts.Now().UTC().Truncate(time.Second)
 	rep := Report{Withdrawn: map[string][]string{}}
